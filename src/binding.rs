@@ -1,0 +1,355 @@
+//! The N-API binding: converts between JS values and the core's types and
+//! nothing more. Every entry point runs under `guard`, so a Rust panic becomes
+//! a JS exception instead of aborting Node.
+//!
+//! Errors cross as plain `Error`s whose message starts with a kind tag
+//! (`TypeError|`, `RangeError|`, `Protocol|<code>|`); lib/native.js turns them
+//! into the right JS error classes.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::close;
+use crate::error::{ArgumentError, ArgumentErrorKind, ProtocolError};
+use crate::frame::{self, FrameSpec};
+use crate::handshake;
+use crate::parser::{Event, EventSink, FrameParser as CoreParser, ParserConfig, Payload, Role};
+
+fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(Error::new(Status::GenericFailure, format!("Panic|native-ws internal error: {what}")))
+    })
+}
+
+fn argument_error(e: ArgumentError) -> Error {
+    let kind = match e.kind {
+        ArgumentErrorKind::Type => "TypeError",
+        ArgumentErrorKind::Range => "RangeError",
+    };
+    Error::new(Status::InvalidArg, format!("{kind}|{}", e.message))
+}
+
+fn protocol_error(e: ProtocolError) -> Error {
+    Error::new(Status::GenericFailure, format!("Protocol|{}|{}", e.close_code, e.message))
+}
+
+#[napi(js_name = "acceptKey")]
+pub fn accept_key(key: String) -> Result<String> {
+    guard(|| Ok(handshake::accept_key(&key)))
+}
+
+/// Result of parsing (and, when complete, validating) an upgrade request.
+#[napi(object)]
+pub struct RequestParse {
+    /// false while the header block has not ended.
+    pub complete: bool,
+    /// 0 when valid; otherwise the HTTP status to refuse with.
+    pub status: u32,
+    pub message: String,
+    pub method: String,
+    pub path: String,
+    pub version_minor: u32,
+    /// Flat [name, value, name, value, …] as Node's `rawHeaders`.
+    pub raw_headers: Vec<String>,
+    pub bytes_used: u32,
+    pub key: String,
+    pub protocols: Vec<String>,
+    pub extensions: Option<String>,
+}
+
+impl RequestParse {
+    fn empty(complete: bool) -> Self {
+        RequestParse {
+            complete,
+            status: 0,
+            message: String::new(),
+            method: String::new(),
+            path: String::new(),
+            version_minor: 0,
+            raw_headers: Vec::new(),
+            bytes_used: 0,
+            key: String::new(),
+            protocols: Vec::new(),
+            extensions: None,
+        }
+    }
+
+    fn refused(status: u16, message: String) -> Self {
+        RequestParse { status: status as u32, message, ..Self::empty(true) }
+    }
+
+    fn fill_upgrade(&mut self, result: std::result::Result<handshake::Upgrade, handshake::HandshakeError>) {
+        match result {
+            Ok(up) => {
+                self.key = up.key;
+                self.protocols = up.protocols;
+                self.extensions = up.extensions;
+            }
+            Err(e) => {
+                self.status = e.status as u32;
+                self.message = e.message;
+            }
+        }
+    }
+}
+
+fn flatten(headers: &[(String, String)]) -> Vec<String> {
+    headers.iter().flat_map(|(n, v)| [n.clone(), v.clone()]).collect()
+}
+
+fn pairs(raw: &[String]) -> Vec<(String, String)> {
+    raw.chunks(2).map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or_default())).collect()
+}
+
+#[napi(js_name = "parseRequest")]
+pub fn parse_request(buf: &[u8], max_header_bytes: u32) -> Result<RequestParse> {
+    guard(|| {
+        Ok(match handshake::parse_request(buf, max_header_bytes as usize) {
+            Ok(None) => RequestParse::empty(false),
+            Err(e) => RequestParse::refused(e.status, e.message),
+            Ok(Some((req, used))) => {
+                let mut out = RequestParse {
+                    method: req.method.clone(),
+                    path: req.path.clone(),
+                    version_minor: req.version_minor as u32,
+                    raw_headers: flatten(&req.headers),
+                    bytes_used: used as u32,
+                    ..RequestParse::empty(true)
+                };
+                out.fill_upgrade(handshake::validate_upgrade(&req.method, req.version_minor, &req.headers));
+                out
+            }
+        })
+    })
+}
+
+/// Validates a request Node's HTTP parser already read (`req.rawHeaders`).
+#[napi(js_name = "validateUpgrade")]
+pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<RequestParse> {
+    guard(|| {
+        let mut out = RequestParse::empty(true);
+        let minor = version_minor.min(255) as u8;
+        out.fill_upgrade(handshake::validate_upgrade(&method, minor, &pairs(&raw_headers)));
+        Ok(out)
+    })
+}
+
+#[napi(js_name = "acceptResponseLines")]
+pub fn accept_response_lines(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<Vec<String>> {
+    guard(|| Ok(handshake::accept_response_lines(&key, protocol.as_deref(), extensions.as_deref())))
+}
+
+#[napi(js_name = "errorResponse")]
+pub fn error_response(status: u32, message: String) -> Result<String> {
+    guard(|| Ok(handshake::error_response(status.min(999) as u16, &message)))
+}
+
+#[napi(js_name = "encodeFrame")]
+pub fn encode_frame(payload: &[u8], opcode: u32, fin: bool, rsv1: bool, mask: Option<&[u8]>) -> Result<Buffer> {
+    guard(|| {
+        let mask = match mask {
+            None => None,
+            Some(m) if m.len() == 4 => Some([m[0], m[1], m[2], m[3]]),
+            Some(_) => return Err(argument_error(ArgumentError::range("mask: must be exactly 4 bytes"))),
+        };
+        let op = u8::try_from(opcode).unwrap_or(u8::MAX);
+        let spec = FrameSpec { fin, rsv1, opcode: op, mask };
+        frame::encode_frame(spec, payload).map(Buffer::from).map_err(argument_error)
+    })
+}
+
+#[napi(object)]
+pub struct DecodedFrame {
+    pub fin: bool,
+    pub rsv1: bool,
+    pub rsv2: bool,
+    pub rsv3: bool,
+    pub opcode: u32,
+    pub masked: bool,
+    pub payload: Buffer,
+    pub bytes_used: u32,
+}
+
+#[napi(js_name = "decodeFrame")]
+pub fn decode_frame(buf: &[u8]) -> Result<Option<DecodedFrame>> {
+    guard(|| {
+        let Some(f) = frame::decode_frame(buf).map_err(protocol_error)? else {
+            return Ok(None);
+        };
+        Ok(Some(DecodedFrame {
+            fin: f.header.fin,
+            rsv1: f.header.rsv1,
+            rsv2: f.header.rsv2,
+            rsv3: f.header.rsv3,
+            opcode: f.header.opcode as u32,
+            masked: f.header.mask.is_some(),
+            payload: f.payload.into(),
+            bytes_used: f.consumed as u32,
+        }))
+    })
+}
+
+#[napi(js_name = "encodeClose")]
+pub fn encode_close(code: Option<u32>, reason: Option<&[u8]>) -> Result<Buffer> {
+    guard(|| {
+        let code = match code {
+            None => None,
+            Some(c) => Some(u16::try_from(c).map_err(|_| {
+                argument_error(ArgumentError::range(format!("code: {c} is not a status code that may be sent")))
+            })?),
+        };
+        close::encode_close(code, reason.unwrap_or(&[])).map(Buffer::from).map_err(argument_error)
+    })
+}
+
+#[napi(object)]
+pub struct DecodedClose {
+    pub code: u32,
+    pub reason: Buffer,
+}
+
+#[napi(js_name = "decodeClose")]
+pub fn decode_close(payload: &[u8]) -> Result<DecodedClose> {
+    guard(|| {
+        let info = close::decode_close(payload).map_err(protocol_error)?;
+        Ok(DecodedClose { code: info.code as u32, reason: payload[info.reason_start..].to_vec().into() })
+    })
+}
+
+/// Record kinds in the parse table; the payload kinds equal their opcodes.
+const FLAG_OWNED: u32 = 1 << 8;
+const FLAG_COMPRESSED: u32 = 1 << 9;
+/// table[0] records, table[1] bytes consumed, table[2] close code of an error.
+pub const TABLE_HEADER_WORDS: usize = 4;
+const RECORD_WORDS: usize = 3;
+
+/// Writes events into the caller's Uint32Array; owned payloads are moved out
+/// as Buffers without copying.
+struct TableSink<'a> {
+    table: &'a mut [u32],
+    count: usize,
+    owned: Vec<Buffer>,
+}
+
+impl TableSink<'_> {
+    fn record(&mut self, word0: u32, data: Payload) {
+        let (flags, start, len) = match data {
+            Payload::InChunk { start, len } => (0, start as u32, len as u32),
+            Payload::Owned(bytes) => {
+                let index = self.owned.len() as u32;
+                let len = bytes.len() as u32;
+                self.owned.push(bytes.into());
+                (FLAG_OWNED, index, len)
+            }
+        };
+        let at = TABLE_HEADER_WORDS + self.count * RECORD_WORDS;
+        self.table[at] = word0 | flags;
+        self.table[at + 1] = start;
+        self.table[at + 2] = len;
+        self.count += 1;
+    }
+}
+
+impl EventSink for TableSink<'_> {
+    fn push(&mut self, event: Event) {
+        match event {
+            Event::Message { binary, compressed, data } => {
+                let op = if binary { frame::opcode::BINARY } else { frame::opcode::TEXT } as u32;
+                self.record(op | if compressed { FLAG_COMPRESSED } else { 0 }, data)
+            }
+            Event::Ping(data) => self.record(frame::opcode::PING as u32, data),
+            Event::Pong(data) => self.record(frame::opcode::PONG as u32, data),
+            Event::Close { code, reason } => self.record(frame::opcode::CLOSE as u32 | ((code as u32) << 16), reason),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        TABLE_HEADER_WORDS + (self.count + 1) * RECORD_WORDS > self.table.len()
+    }
+}
+
+/// The streaming parser for one connection.
+#[napi]
+pub struct FrameParser {
+    core: CoreParser,
+    last_error: Option<ProtocolError>,
+}
+
+#[napi]
+impl FrameParser {
+    /// `client: true` reads frames from a server (unmasked); `maxPayload` 0 means no limit.
+    #[napi(constructor)]
+    pub fn new(client: bool, max_payload: f64, allow_rsv1: bool) -> Result<Self> {
+        guard(|| {
+            let role = if client { Role::Client } else { Role::Server };
+            let max_payload = if max_payload.is_finite() && max_payload > 0.0 { max_payload as u64 } else { 0 };
+            Ok(FrameParser { core: CoreParser::new(ParserConfig { role, max_payload, allow_rsv1 }), last_error: None })
+        })
+    }
+
+    /// Parses `chunk[start..]`, writing records into `table` (see lib/receiver.js).
+    /// Returns the Buffers that owned records point at, or null when there are none.
+    #[napi]
+    pub fn parse(
+        &mut self,
+        mut chunk: BufferSlice,
+        start: u32,
+        mut table: Uint32ArraySlice,
+    ) -> Result<Option<Vec<Buffer>>> {
+        guard(|| {
+            let chunk: &mut [u8] = &mut chunk;
+            // SAFETY: JS is blocked inside this call, so nothing else touches the array meanwhile.
+            let table: &mut [u32] = unsafe { table.as_mut() };
+            if table.len() < TABLE_HEADER_WORDS + RECORD_WORDS {
+                return Err(argument_error(ArgumentError::range("table: too small")));
+            }
+            let start = (start as usize).min(chunk.len());
+            table[2] = 0;
+            let mut sink = TableSink { table, count: 0, owned: Vec::new() };
+            let result = self.core.parse(&mut chunk[start..], &mut sink);
+            let (count, owned) = (sink.count, sink.owned);
+            // Record offsets are relative to `start`; shift them to the whole chunk.
+            for i in 0..count {
+                let at = TABLE_HEADER_WORDS + i * RECORD_WORDS;
+                if table[at] & FLAG_OWNED == 0 {
+                    table[at + 1] += start as u32;
+                }
+            }
+            table[0] = count as u32;
+            match result {
+                Ok(progress) => table[1] = (start + progress.consumed) as u32,
+                Err(e) => {
+                    table[1] = chunk.len() as u32;
+                    table[2] = e.close_code as u32;
+                    self.last_error = Some(e);
+                }
+            }
+            Ok(if owned.is_empty() { None } else { Some(owned) })
+        })
+    }
+
+    /// The message of the protocol error the last `parse` reported.
+    #[napi]
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.map(|e| e.message.to_string())
+    }
+
+    /// Accept RSV1 (compressed messages) from now on.
+    #[napi]
+    pub fn set_allow_rsv1(&mut self, allow: bool) {
+        self.core.set_allow_rsv1(allow)
+    }
+
+    /// Bytes held for frames or messages not yet complete.
+    #[napi(getter)]
+    pub fn buffered_bytes(&self) -> u32 {
+        self.core.buffered_bytes().min(u32::MAX as usize) as u32
+    }
+}

@@ -1,0 +1,382 @@
+//! Streaming frame parser: socket chunks in, complete messages and control
+//! frames out. One call per chunk, however frames fall across chunks.
+//!
+//! Payloads that lie wholly inside the chunk are unmasked in place and reported
+//! as byte ranges of the chunk (no copy); everything else is assembled in an
+//! owned buffer. The first protocol violation is returned as an error carrying
+//! its close code; after it, or after a close frame, all input is ignored.
+
+use crate::close::decode_close;
+use crate::error::{code, ProtocolError};
+use crate::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use crate::mask::apply_mask;
+use crate::utf8::{self, Utf8Validator};
+
+/// Which side this parser reads for: a server reads masked client frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Server,
+    Client,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ParserConfig {
+    pub role: Role,
+    /// Largest message in bytes; 0 means no limit.
+    pub max_payload: u64,
+    /// RSV1 marks compressed messages once permessage-deflate is negotiated.
+    pub allow_rsv1: bool,
+}
+
+impl Default for ParserConfig {
+    fn default() -> Self {
+        Self { role: Role::Server, max_payload: 100 * 1024 * 1024, allow_rsv1: false }
+    }
+}
+
+/// Where an event's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// `len` bytes at `start` of the chunk passed to [`FrameParser::parse`], already unmasked.
+    InChunk { start: usize, len: usize },
+    /// Bytes assembled across frames or chunks.
+    Owned(Vec<u8>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Message { binary: bool, compressed: bool, data: Payload },
+    Ping(Payload),
+    Pong(Payload),
+    /// `code` is 1005 when the frame had no payload; `reason` excludes the code.
+    Close { code: u16, reason: Payload },
+}
+
+/// Receives events. `is_full` lets a bounded sink stop the parser at a frame boundary.
+pub trait EventSink {
+    fn push(&mut self, event: Event);
+    fn is_full(&self) -> bool {
+        false
+    }
+}
+
+impl EventSink for Vec<Event> {
+    fn push(&mut self, event: Event) {
+        Vec::push(self, event)
+    }
+}
+
+/// A data message whose frames or bytes are still arriving.
+#[derive(Debug)]
+struct Assembly {
+    binary: bool,
+    compressed: bool,
+    bytes: Vec<u8>,
+    utf8: Utf8Validator,
+}
+
+/// What the parser is in the middle of.
+#[derive(Debug, Clone, Copy)]
+enum State {
+    /// Between frames (possibly with a partial header stashed).
+    Header,
+    /// Inside a frame's payload that did not fit in one chunk.
+    Payload { remaining: u64, key: Option<[u8; 4]>, offset: usize, opcode: u8, fin: bool },
+    /// A close frame was received or the peer broke the protocol.
+    Stopped,
+}
+
+pub struct FrameParser {
+    config: ParserConfig,
+    state: State,
+    header_stash: [u8; MAX_HEADER_LEN],
+    header_stash_len: usize,
+    message: Option<Assembly>,
+    control: Vec<u8>,
+}
+
+/// How far one `parse` call got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of the chunk consumed; less than its length only when the sink filled up.
+    pub consumed: usize,
+}
+
+impl FrameParser {
+    pub fn new(config: ParserConfig) -> Self {
+        Self {
+            config,
+            state: State::Header,
+            header_stash: [0; MAX_HEADER_LEN],
+            header_stash_len: 0,
+            message: None,
+            control: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &ParserConfig {
+        &self.config
+    }
+
+    /// Turns RSV1 acceptance on once permessage-deflate has been negotiated.
+    pub fn set_allow_rsv1(&mut self, allow: bool) {
+        self.config.allow_rsv1 = allow;
+    }
+
+    /// True once a close frame arrived or the protocol was broken.
+    pub fn is_stopped(&self) -> bool {
+        matches!(self.state, State::Stopped)
+    }
+
+    /// Bytes held for a message or frame not yet complete.
+    pub fn buffered_bytes(&self) -> usize {
+        self.message.as_ref().map_or(0, |m| m.bytes.len()) + self.control.len() + self.header_stash_len
+    }
+
+    /// Feeds one chunk. Payloads inside the chunk are unmasked in place, which
+    /// is why it is `&mut`. Events go to `sink` in wire order.
+    pub fn parse(&mut self, chunk: &mut [u8], sink: &mut impl EventSink) -> Result<Progress, ProtocolError> {
+        let result = self.parse_inner(chunk, sink);
+        if result.is_err() {
+            self.stop();
+        }
+        result
+    }
+
+    fn stop(&mut self) {
+        self.state = State::Stopped;
+        self.message = None;
+        self.control = Vec::new();
+        self.header_stash_len = 0;
+    }
+
+    fn parse_inner(&mut self, chunk: &mut [u8], sink: &mut impl EventSink) -> Result<Progress, ProtocolError> {
+        let mut pos = 0;
+        loop {
+            match self.state {
+                State::Stopped => return Ok(Progress { consumed: chunk.len() }),
+                State::Header => {
+                    if pos == chunk.len() || sink.is_full() {
+                        return Ok(Progress { consumed: pos });
+                    }
+                    let Some(header) = self.take_header(chunk, &mut pos)? else {
+                        return Ok(Progress { consumed: chunk.len() });
+                    };
+                    self.check_header(&header)?;
+                    self.begin_payload(header, chunk, &mut pos, sink)?;
+                }
+                State::Payload { remaining, key, offset, opcode: op, fin } => {
+                    let available = chunk.len() - pos;
+                    let take = remaining.min(available as u64) as usize;
+                    let piece = &mut chunk[pos..pos + take];
+                    if let Some(key) = key {
+                        apply_mask(piece, key, offset);
+                    }
+                    self.append_piece(op, piece)?;
+                    pos += take;
+                    let remaining = remaining - take as u64;
+                    if remaining > 0 {
+                        self.state = State::Payload { remaining, key, offset: offset + take, opcode: op, fin };
+                        return Ok(Progress { consumed: pos });
+                    }
+                    self.state = State::Header;
+                    self.end_frame(op, fin, chunk, sink)?;
+                }
+            }
+        }
+    }
+
+    /// Reads a header at `pos`, completing a stashed partial one if any.
+    /// `None`: the chunk ended inside the header (the bytes are stashed).
+    fn take_header(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<FrameHeader>, ProtocolError> {
+        if self.header_stash_len == 0 {
+            return match parse_header(&chunk[*pos..])? {
+                Some(header) => {
+                    *pos += header.header_len;
+                    Ok(Some(header))
+                }
+                None => {
+                    let rest = &chunk[*pos..];
+                    self.header_stash[..rest.len()].copy_from_slice(rest);
+                    self.header_stash_len = rest.len();
+                    *pos = chunk.len();
+                    Ok(None)
+                }
+            };
+        }
+        let stashed = self.header_stash_len;
+        let take = (MAX_HEADER_LEN - stashed).min(chunk.len() - *pos);
+        self.header_stash[stashed..stashed + take].copy_from_slice(&chunk[*pos..*pos + take]);
+        match parse_header(&self.header_stash[..stashed + take])? {
+            Some(header) => {
+                *pos += header.header_len - stashed;
+                self.header_stash_len = 0;
+                Ok(Some(header))
+            }
+            None => {
+                self.header_stash_len = stashed + take;
+                *pos += take;
+                Ok(None)
+            }
+        }
+    }
+
+    /// RFC 6455 §5.1-§5.5 (and RFC 7692 §6 for RSV1) checks on a header.
+    fn check_header(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+        let fail = |message| Err(ProtocolError::new(code::PROTOCOL_ERROR, message));
+        match (self.config.role, h.mask.is_some()) {
+            (Role::Server, false) => return fail("client frame is not masked"),
+            (Role::Client, true) => return fail("server frame is masked"),
+            _ => {}
+        }
+        if h.rsv2 || h.rsv3 {
+            return fail("RSV2 or RSV3 set without a negotiated extension");
+        }
+        if !opcode::is_defined(h.opcode) {
+            return fail("reserved opcode");
+        }
+        let control = opcode::is_control(h.opcode);
+        if h.rsv1 {
+            if !self.config.allow_rsv1 {
+                return fail("RSV1 set without a negotiated extension");
+            }
+            if control || h.opcode == opcode::CONTINUATION {
+                return fail("RSV1 set on a control or continuation frame");
+            }
+        }
+        if control {
+            if h.payload_len > MAX_CONTROL_PAYLOAD as u64 {
+                return fail("control frame payload over 125 bytes");
+            }
+            if !h.fin {
+                return fail("fragmented control frame");
+            }
+            return Ok(());
+        }
+        match (h.opcode, &self.message) {
+            (opcode::CONTINUATION, None) => return fail("continuation frame without a message in progress"),
+            (opcode::TEXT | opcode::BINARY, Some(_)) => return fail("new data frame while a fragmented message is in progress"),
+            _ => {}
+        }
+        let so_far = self.message.as_ref().map_or(0, |m| m.bytes.len() as u64);
+        let max = self.config.max_payload;
+        if max > 0 && so_far.saturating_add(h.payload_len) > max {
+            return Err(ProtocolError::new(code::MESSAGE_TOO_BIG, "message exceeds maxPayload"));
+        }
+        Ok(())
+    }
+
+    /// Handles a checked header: finishes the frame at once when its payload is
+    /// in this chunk, otherwise enters the Payload state.
+    fn begin_payload(
+        &mut self,
+        h: FrameHeader,
+        chunk: &mut [u8],
+        pos: &mut usize,
+        sink: &mut impl EventSink,
+    ) -> Result<(), ProtocolError> {
+        let start = *pos;
+        let in_chunk = h.payload_len <= (chunk.len() - start) as u64;
+        let control = opcode::is_control(h.opcode);
+        // The zero-copy path: a whole unfragmented data frame, or a control frame, in this chunk.
+        if in_chunk && (control || (h.fin && self.message.is_none())) {
+            let len = h.payload_len as usize;
+            let payload = &mut chunk[start..start + len];
+            if let Some(key) = h.mask {
+                apply_mask(payload, key, 0);
+            }
+            *pos = start + len;
+            if control {
+                return self.emit_control(h.opcode, Payload::InChunk { start, len }, chunk, sink);
+            }
+            let binary = h.opcode == opcode::BINARY;
+            // Compressed text is validated after inflating, not here.
+            if !binary && !h.rsv1 && !utf8::is_valid(payload) {
+                return Err(invalid_utf8());
+            }
+            sink.push(Event::Message { binary, compressed: h.rsv1, data: Payload::InChunk { start, len } });
+            return Ok(());
+        }
+        if !control && self.message.is_none() {
+            let reserve = h.payload_len.min(1 << 20) as usize;
+            self.message = Some(Assembly {
+                binary: h.opcode == opcode::BINARY,
+                compressed: h.rsv1,
+                bytes: Vec::with_capacity(reserve),
+                utf8: Utf8Validator::new(),
+            });
+        }
+        self.state = State::Payload { remaining: h.payload_len, key: h.mask, offset: 0, opcode: h.opcode, fin: h.fin };
+        Ok(())
+    }
+
+    /// Adds unmasked payload bytes of the current frame to its buffer.
+    fn append_piece(&mut self, op: u8, piece: &[u8]) -> Result<(), ProtocolError> {
+        if opcode::is_control(op) {
+            self.control.extend_from_slice(piece);
+            return Ok(());
+        }
+        let Some(message) = self.message.as_mut() else {
+            return Ok(());
+        };
+        if !message.binary && !message.compressed {
+            message.utf8.feed(piece).map_err(|_| invalid_utf8())?;
+        }
+        message.bytes.extend_from_slice(piece);
+        Ok(())
+    }
+
+    /// A frame's last payload byte arrived.
+    fn end_frame(&mut self, op: u8, fin: bool, chunk: &[u8], sink: &mut impl EventSink) -> Result<(), ProtocolError> {
+        if opcode::is_control(op) {
+            let bytes = std::mem::take(&mut self.control);
+            return self.emit_control(op, Payload::Owned(bytes), chunk, sink);
+        }
+        if !fin {
+            return Ok(());
+        }
+        let Some(mut message) = self.message.take() else {
+            return Ok(());
+        };
+        if !message.binary && !message.compressed {
+            message.utf8.finish().map_err(|_| invalid_utf8())?;
+        }
+        sink.push(Event::Message { binary: message.binary, compressed: message.compressed, data: Payload::Owned(message.bytes) });
+        Ok(())
+    }
+
+    /// Ping, pong or close; `data` is the unmasked payload, possibly inside `chunk`.
+    fn emit_control(&mut self, op: u8, data: Payload, chunk: &[u8], sink: &mut impl EventSink) -> Result<(), ProtocolError> {
+        match op {
+            opcode::PING => sink.push(Event::Ping(data)),
+            opcode::PONG => sink.push(Event::Pong(data)),
+            _ => {
+                let bytes = match &data {
+                    Payload::InChunk { start, len } => &chunk[*start..*start + *len],
+                    Payload::Owned(owned) => owned.as_slice(),
+                };
+                let info = decode_close(bytes)?;
+                let reason = match data {
+                    Payload::InChunk { start, len } => Payload::InChunk {
+                        start: start + info.reason_start,
+                        len: len - info.reason_start,
+                    },
+                    Payload::Owned(mut owned) => {
+                        owned.drain(..info.reason_start);
+                        Payload::Owned(owned)
+                    }
+                };
+                sink.push(Event::Close { code: info.code, reason });
+                self.stop();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn invalid_utf8() -> ProtocolError {
+    ProtocolError::new(code::INVALID_PAYLOAD, "text message is not valid UTF-8")
+}
+
+#[cfg(test)]
+mod tests;

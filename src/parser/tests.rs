@@ -1,0 +1,265 @@
+use super::*;
+use crate::frame::{encode_frame, FrameSpec};
+
+const KEY: Option<[u8; 4]> = Some([0x11, 0x22, 0x33, 0x44]);
+
+fn frame(fin: bool, op: u8, payload: &[u8]) -> Vec<u8> {
+    raw_frame(fin, false, op, payload, KEY)
+}
+
+fn raw_frame(fin: bool, rsv1: bool, op: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+    let mut spec = FrameSpec { fin: true, rsv1, opcode: op, mask };
+    spec.fin = fin;
+    // Bypass encode checks for control-frame rules: build by hand when needed.
+    match encode_frame(spec, payload) {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let mut header = [0u8; MAX_HEADER_LEN];
+            let n = crate::frame::write_header(&mut header, fin, rsv1, op, payload.len(), mask);
+            let mut out = header[..n].to_vec();
+            let start = out.len();
+            out.extend_from_slice(payload);
+            if let Some(k) = mask {
+                apply_mask(&mut out[start..], k, 0);
+            }
+            out
+        }
+    }
+}
+
+/// Events with payloads resolved to bytes, for comparing.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    Text(Vec<u8>),
+    Binary(Vec<u8>),
+    Ping(Vec<u8>),
+    Pong(Vec<u8>),
+    Close(u16, Vec<u8>),
+}
+
+fn resolve(chunk: &[u8], data: Payload) -> Vec<u8> {
+    match data {
+        Payload::InChunk { start, len } => chunk[start..start + len].to_vec(),
+        Payload::Owned(v) => v,
+    }
+}
+
+/// Feeds `wire` in pieces of `step` bytes; returns what was seen and the error if any.
+fn run(config: ParserConfig, wire: &[u8], step: usize) -> (Vec<Seen>, Option<ProtocolError>) {
+    let mut parser = FrameParser::new(config);
+    let mut seen = Vec::new();
+    for piece in wire.chunks(step.max(1)) {
+        let mut chunk = piece.to_vec();
+        let mut events: Vec<Event> = Vec::new();
+        let result = parser.parse(&mut chunk, &mut events);
+        for e in events {
+            seen.push(match e {
+                Event::Message { binary: false, data, .. } => Seen::Text(resolve(&chunk, data)),
+                Event::Message { binary: true, data, .. } => Seen::Binary(resolve(&chunk, data)),
+                Event::Ping(d) => Seen::Ping(resolve(&chunk, d)),
+                Event::Pong(d) => Seen::Pong(resolve(&chunk, d)),
+                Event::Close { code, reason } => Seen::Close(code, resolve(&chunk, reason)),
+            });
+        }
+        if let Err(e) = result {
+            return (seen, Some(e));
+        }
+    }
+    (seen, None)
+}
+
+fn server() -> ParserConfig {
+    ParserConfig::default()
+}
+
+/// Runs at every chunking from 1 byte to whole and checks each gives the same result.
+fn run_all_splits(wire: &[u8]) -> (Vec<Seen>, Option<ProtocolError>) {
+    let whole = run(server(), wire, wire.len());
+    for step in [1, 2, 3, 5, 7, 13, 64] {
+        assert_eq!(run(server(), wire, step), whole, "step {step}");
+    }
+    whole
+}
+
+#[test]
+fn many_frames_in_one_chunk_and_any_split() {
+    let mut wire = Vec::new();
+    wire.extend(frame(true, opcode::TEXT, "孩子,地球太危险了".as_bytes()));
+    wire.extend(frame(true, opcode::BINARY, &[0, 1, 2, 255]));
+    wire.extend(frame(true, opcode::PING, b"hb"));
+    wire.extend(frame(true, opcode::BINARY, &vec![7u8; 70_000]));
+    wire.extend(frame(true, opcode::TEXT, b""));
+    let (seen, err) = run_all_splits(&wire);
+    assert_eq!(err, None);
+    assert_eq!(
+        seen,
+        vec![
+            Seen::Text("孩子,地球太危险了".as_bytes().to_vec()),
+            Seen::Binary(vec![0, 1, 2, 255]),
+            Seen::Ping(b"hb".to_vec()),
+            Seen::Binary(vec![7u8; 70_000]),
+            Seen::Text(vec![]),
+        ]
+    );
+}
+
+#[test]
+fn in_chunk_payloads_are_borrowed_not_copied() {
+    let mut chunk = frame(true, opcode::BINARY, b"abc");
+    let mut events = Vec::new();
+    FrameParser::new(server()).parse(&mut chunk, &mut events).unwrap();
+    assert_eq!(events, vec![Event::Message { binary: true, compressed: false, data: Payload::InChunk { start: 6, len: 3 } }]);
+    assert_eq!(&chunk[6..9], b"abc");
+}
+
+#[test]
+fn fragmented_message_with_ping_between_fragments() {
+    let mut wire = Vec::new();
+    wire.extend(frame(false, opcode::TEXT, b"Hel"));
+    wire.extend(frame(true, opcode::PING, b"p"));
+    wire.extend(frame(false, opcode::CONTINUATION, b"lo, "));
+    wire.extend(frame(true, opcode::CONTINUATION, "wörld".as_bytes()));
+    let (seen, err) = run_all_splits(&wire);
+    assert_eq!(err, None);
+    assert_eq!(seen, vec![Seen::Ping(b"p".to_vec()), Seen::Text("Hello, wörld".as_bytes().to_vec())]);
+}
+
+#[test]
+fn close_frame_stops_the_parser() {
+    let reason = "孩子,地球太危险了,快回火星去吧!";
+    let mut payload = 1000u16.to_be_bytes().to_vec();
+    payload.extend_from_slice(reason.as_bytes());
+    let mut wire = frame(true, opcode::CLOSE, &payload);
+    wire.extend(frame(true, opcode::TEXT, b"after close"));
+    let (seen, err) = run_all_splits(&wire);
+    assert_eq!(err, None);
+    assert_eq!(seen, vec![Seen::Close(1000, reason.as_bytes().to_vec())]);
+    let (seen, _) = run_all_splits(&frame(true, opcode::CLOSE, b""));
+    assert_eq!(seen, vec![Seen::Close(1005, vec![])]);
+}
+
+fn expect_error(wire: &[u8], code: u16) {
+    let (_, err) = run_all_splits(wire);
+    assert_eq!(err.map(|e| e.close_code), Some(code), "wire {:02x?}", &wire[..wire.len().min(16)]);
+}
+
+#[test]
+fn receive_rules() {
+    // Unmasked client frame.
+    expect_error(&raw_frame(true, false, opcode::TEXT, b"hi", None), 1002);
+    // RSV bits without an extension.
+    expect_error(&raw_frame(true, true, opcode::TEXT, b"hi", KEY), 1002);
+    let mut rsv2 = frame(true, opcode::TEXT, b"hi");
+    rsv2[0] |= 0x20;
+    expect_error(&rsv2, 1002);
+    let mut rsv3 = frame(true, opcode::TEXT, b"hi");
+    rsv3[0] |= 0x10;
+    expect_error(&rsv3, 1002);
+    // Reserved opcodes.
+    for op in [3, 4, 5, 6, 7, 11, 12, 13, 14, 15] {
+        expect_error(&frame(true, op, b""), 1002);
+    }
+    // Control frames: too long, fragmented.
+    expect_error(&raw_frame(true, false, opcode::PING, &[0; 126], KEY), 1002);
+    expect_error(&raw_frame(false, false, opcode::PING, b"", KEY), 1002);
+    // Continuation with nothing in progress; new message during one.
+    expect_error(&frame(true, opcode::CONTINUATION, b"x"), 1002);
+    let mut wire = frame(false, opcode::TEXT, b"a");
+    wire.extend(frame(true, opcode::BINARY, b"b"));
+    expect_error(&wire, 1002);
+    // Invalid UTF-8, whole and fragmented.
+    expect_error(&frame(true, opcode::TEXT, &[0xce, 0xba, 0xff]), 1007);
+    let mut wire = frame(false, opcode::TEXT, &[0xce]);
+    wire.extend(frame(true, opcode::CONTINUATION, &[0x41]));
+    expect_error(&wire, 1007);
+    // Truncated code point at message end.
+    let mut wire = frame(false, opcode::TEXT, b"ok");
+    wire.extend(frame(true, opcode::CONTINUATION, &[0xe2, 0x82]));
+    expect_error(&wire, 1007);
+    // Close payloads.
+    expect_error(&frame(true, opcode::CLOSE, &[0x03]), 1002);
+    expect_error(&frame(true, opcode::CLOSE, &1005u16.to_be_bytes()), 1002);
+    expect_error(&frame(true, opcode::CLOSE, &[0x03, 0xe8, 0xff]), 1007);
+}
+
+#[test]
+fn invalid_utf8_fails_before_the_rest_of_the_frame_arrives() {
+    let mut payload = b"valid start ".to_vec();
+    payload.push(0xff);
+    payload.extend_from_slice(&[b'a'; 1000]);
+    let wire = frame(true, opcode::TEXT, &payload);
+    // Only the header and the first 20 payload bytes arrive.
+    let (_, err) = run(server(), &wire[..8 + 20], 4);
+    assert_eq!(err.map(|e| e.close_code), Some(1007));
+}
+
+#[test]
+fn max_payload_is_enforced_before_buffering() {
+    let config = ParserConfig { max_payload: 100, ..server() };
+    // A header announcing 101 bytes fails at once, with no payload sent.
+    let wire = frame(true, opcode::BINARY, &[0; 101]);
+    let (_, err) = run(config, &wire[..8], 8);
+    assert_eq!(err.map(|e| e.close_code), Some(1009));
+    // Many small fragments adding up past the limit.
+    let mut wire = Vec::new();
+    wire.extend(frame(false, opcode::BINARY, &[0; 60]));
+    wire.extend(frame(true, opcode::CONTINUATION, &[0; 60]));
+    let (_, err) = run(config, &wire, 1000);
+    assert_eq!(err.map(|e| e.close_code), Some(1009));
+    // Exactly at the limit passes.
+    let (seen, err) = run(config, &frame(true, opcode::BINARY, &[0; 100]), 1000);
+    assert_eq!((seen.len(), err), (1, None));
+}
+
+#[test]
+fn client_role_rejects_masked_frames() {
+    let config = ParserConfig { role: Role::Client, ..server() };
+    let (seen, err) = run(config, &raw_frame(true, false, opcode::TEXT, b"hi", None), 100);
+    assert_eq!((seen, err), (vec![Seen::Text(b"hi".to_vec())], None));
+    let (_, err) = run(config, &frame(true, opcode::TEXT, b"hi"), 100);
+    assert_eq!(err.map(|e| e.close_code), Some(1002));
+}
+
+#[test]
+fn nothing_after_an_error_is_processed() {
+    let mut wire = raw_frame(true, false, opcode::TEXT, b"bad", None);
+    wire.extend(frame(true, opcode::TEXT, b"later"));
+    let mut parser = FrameParser::new(server());
+    let mut events = Vec::new();
+    assert!(parser.parse(&mut wire.clone(), &mut events).is_err());
+    assert!(parser.is_stopped());
+    assert!(parser.parse(&mut frame(true, opcode::TEXT, b"x"), &mut events).is_ok());
+    assert!(events.is_empty());
+}
+
+/// A sink that holds one event at a time stops the parser at frame boundaries.
+struct OneAtATime(Vec<Event>);
+impl EventSink for OneAtATime {
+    fn push(&mut self, event: Event) {
+        self.0.push(event)
+    }
+    fn is_full(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
+#[test]
+fn bounded_sink_resumes_where_it_stopped() {
+    let mut wire = Vec::new();
+    for i in 0..5u8 {
+        wire.extend(frame(true, opcode::BINARY, &[i]));
+    }
+    let mut parser = FrameParser::new(server());
+    let mut pos = 0;
+    let mut got = Vec::new();
+    while pos < wire.len() {
+        let mut sink = OneAtATime(Vec::new());
+        let progress = parser.parse(&mut wire[pos..], &mut sink).unwrap();
+        assert_eq!(sink.0.len(), 1);
+        if let Event::Message { data: Payload::InChunk { start, .. }, .. } = &sink.0[0] {
+            got.push(wire[pos + start]);
+        }
+        pos += progress.consumed;
+    }
+    assert_eq!(got, vec![0, 1, 2, 3, 4]);
+}
