@@ -1,0 +1,21 @@
+'use strict';
+
+/**
+ * native-ws: a WebSocket server for Node.js whose protocol engine is Rust.
+ * The server API follows ws 8; the native primitives are exported too.
+ */
+
+const { WebSocket } = require('./lib/websocket');
+const { WebSocketServer } = require('./lib/websocket-server');
+const { accept } = require('./lib/accept');
+const { ProtocolError } = require('./lib/native');
+const primitives = require('./lib/primitives');
+
+WebSocket.WebSocket = WebSocket;
+WebSocket.WebSocketServer = WebSocketServer;
+WebSocket.Server = WebSocketServer;
+WebSocket.accept = accept;
+WebSocket.ProtocolError = ProtocolError;
+Object.assign(WebSocket, primitives);
+
+module.exports = WebSocket;

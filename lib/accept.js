@@ -1,0 +1,180 @@
+'use strict';
+
+// accept(socket): the WebSocket handshake on a raw socket, for servers written
+// as `net.createServer(socket => …)`. The request is parsed natively from the
+// socket's data events; bytes that follow the header block go to the frame parser.
+
+const { addon } = require('./native');
+const { WebSocket } = require('./websocket');
+const { abortHandshake, selectProtocol, acceptLines, joinLines } = require('./upgrade');
+const { checkNumber, typeError } = require('./websocket-server');
+const {
+  CONNECTING,
+  CLOSING,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_MAX_HEADER_BYTES,
+} = require('./constants');
+
+/**
+ * Performs the server handshake on `socket` and returns a WebSocket that
+ * emits 'open' once the 101 response is written. A bad request is answered
+ * with 400/426/431 and closed; the WebSocket then emits 'error' (if listened
+ * to) and 'close' with 1006.
+ * @param {import('stream').Duplex} socket
+ * @param {object} [options]
+ * @param {number} [options.maxPayload] bytes per message, default 100 MiB
+ * @param {number} [options.closeTimeout] ms, default 30000
+ * @param {number} [options.handshakeTimeout] ms to receive the request, default 10000 (0: none)
+ * @param {number} [options.maxHeaderBytes] request header block limit, default 16 KiB
+ * @param {boolean} [options.autoPong] default true
+ * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
+ * @param {Function} [options.verifyClient] (info) => boolean; false answers 401
+ * @returns {WebSocket}
+ */
+function accept(socket, options = {}) {
+  if (!socket || typeof socket.on !== 'function' || typeof socket.write !== 'function') {
+    throw typeError('socket: must be a net.Socket or another stream.Duplex');
+  }
+  if (options === null || typeof options !== 'object') throw typeError('options: must be an object');
+  const settings = {
+    maxPayload: DEFAULT_MAX_PAYLOAD,
+    closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+    handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT,
+    maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+    autoPong: true,
+    ...options,
+  };
+  for (const name of ['maxPayload', 'closeTimeout', 'handshakeTimeout', 'maxHeaderBytes']) {
+    checkNumber(settings[name], name, 0);
+  }
+  const ws = new WebSocket(null);
+  new PendingHandshake(ws, socket, settings).start();
+  return ws;
+}
+
+/** Collects the request from data events until its header block ends. */
+class PendingHandshake {
+  constructor(ws, socket, settings) {
+    this.ws = ws;
+    this.socket = socket;
+    this.settings = settings;
+    this.received = [];
+    this.receivedBytes = 0;
+    this.timer = null;
+    this.onData = (chunk) => this.data(chunk);
+    this.onGone = () => this.fail(null, 'connection closed during the handshake');
+    this.onError = (err) => this.fail(null, err.message);
+  }
+
+  start() {
+    const { socket, settings, ws } = this;
+    socket.on('data', this.onData);
+    socket.on('end', this.onGone);
+    socket.on('close', this.onGone);
+    socket.on('error', this.onError);
+    if (settings.handshakeTimeout > 0) {
+      this.timer = setTimeout(() => this.fail(408, 'handshake timed out'), settings.handshakeTimeout);
+    }
+    ws._abortConnecting = (message) => this.fail(null, message);
+  }
+
+  data(chunk) {
+    this.received.push(chunk);
+    this.receivedBytes += chunk.length;
+    const buffer = this.received.length === 1 ? chunk : Buffer.concat(this.received, this.receivedBytes);
+    this.received = [buffer];
+    const result = addon.parseRequest(buffer, this.settings.maxHeaderBytes);
+    if (!result.complete) return;
+    if (result.status !== 0) {
+      this.fail(result.status, result.message);
+      return;
+    }
+    const req = requestObject(result, this.socket);
+    let protocol;
+    try {
+      protocol = selectProtocol(this.settings.handleProtocols, result.protocols, req);
+      if (typeof this.settings.verifyClient === 'function') {
+        const info = { origin: req.headers.origin, secure: !!this.socket.encrypted, req };
+        if (!this.settings.verifyClient(info)) {
+          this.fail(401, 'Unauthorized');
+          return;
+        }
+      }
+    } catch (err) {
+      this.fail(500, 'Internal Server Error', err);
+      return;
+    }
+    this.succeed(result, protocol, req, buffer.subarray(result.bytesUsed));
+  }
+
+  detach() {
+    const { socket } = this;
+    clearTimeout(this.timer);
+    socket.removeListener('data', this.onData);
+    socket.removeListener('end', this.onGone);
+    socket.removeListener('close', this.onGone);
+    socket.removeListener('error', this.onError);
+    delete this.ws._abortConnecting;
+  }
+
+  succeed(result, protocol, req, rest) {
+    const { socket, ws, settings } = this;
+    this.detach();
+    ws.upgradeReq = req;
+    socket.write(joinLines(acceptLines(result.key, protocol)));
+    ws._setSocket(socket, undefined, {
+      maxPayload: settings.maxPayload,
+      closeTimeout: settings.closeTimeout,
+      autoPong: settings.autoPong,
+      protocol,
+    });
+    ws.emit('open');
+    if (rest.length > 0 && ws.readyState !== CLOSING) ws._onData(rest);
+  }
+
+  /**
+   * @param {number|null} status HTTP status to answer with, or null to just close
+   * @param {string} message
+   * @param {Error} [cause]
+   */
+  fail(status, message, cause) {
+    const { socket, ws } = this;
+    if (ws.readyState !== CONNECTING) return;
+    this.detach();
+    socket.on('error', () => {});
+    ws._readyState = CLOSING;
+    if (status) abortHandshake(socket, status, message);
+    else socket.destroy();
+    const err = cause || new Error(`WebSocket handshake failed: ${message}`);
+    err.statusCode = status || undefined;
+    if (!err.code) err.code = 'WS_ERR_HANDSHAKE';
+    const finish = () => {
+      if (ws.listenerCount('error') > 0) ws.emit('error', err);
+      ws._emitClose();
+    };
+    if (socket.destroyed) process.nextTick(finish);
+    else socket.once('close', finish);
+  }
+}
+
+/** A minimal IncomingMessage-like view of the parsed request, for callbacks. */
+function requestObject(result, socket) {
+  const headers = {};
+  const raw = result.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    headers[name] = name in headers ? `${headers[name]}, ${raw[i + 1]}` : raw[i + 1];
+  }
+  return {
+    method: result.method,
+    url: result.path,
+    httpVersion: `1.${result.versionMinor}`,
+    headers,
+    rawHeaders: raw,
+    socket,
+  };
+}
+
+module.exports = { accept };

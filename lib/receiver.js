@@ -1,0 +1,106 @@
+'use strict';
+
+// Feeds socket chunks to the native parser (one native call per chunk) and
+// turns the compact record table it fills into calls on a handler object.
+
+const { addon, ProtocolError } = require('./native');
+
+const FLAG_OWNED = 1 << 8;
+const FLAG_COMPRESSED = 1 << 9;
+const HEADER_WORDS = 4;
+const RECORD_WORDS = 3;
+// Records per call; a chunk with more frames is parsed in several calls.
+const TABLE_RECORDS = 4096;
+
+const OP_TEXT = 1;
+const OP_BINARY = 2;
+const OP_CLOSE = 8;
+const OP_PING = 9;
+const OP_PONG = 10;
+
+/**
+ * @typedef {object} ReceiverHandler
+ * @property {(data: Buffer, isBinary: boolean, compressed: boolean) => void} onMessage
+ * @property {(data: Buffer) => void} onPing
+ * @property {(data: Buffer) => void} onPong
+ * @property {(code: number, reason: Buffer) => void} onClose
+ * @property {(err: ProtocolError) => void} onError
+ */
+
+class Receiver {
+  /**
+   * @param {ReceiverHandler} handler
+   * @param {{ client?: boolean, maxPayload?: number, allowRsv1?: boolean }} [options]
+   */
+  constructor(handler, options = {}) {
+    this._handler = handler;
+    this._parser = new addon.FrameParser(!!options.client, options.maxPayload || 0, !!options.allowRsv1);
+    this._table = new Uint32Array(HEADER_WORDS + TABLE_RECORDS * RECORD_WORDS);
+    this._stopped = false;
+  }
+
+  /** Turns acceptance of RSV1 (compressed messages) on. */
+  allowCompression() {
+    this._parser.setAllowRsv1(true);
+  }
+
+  /** Bytes held natively for incomplete frames or messages. */
+  get bufferedBytes() {
+    return this._parser.bufferedBytes;
+  }
+
+  /**
+   * Parses one socket chunk and dispatches what it completes.
+   * @param {Buffer} chunk
+   */
+  write(chunk) {
+    if (this._stopped) return;
+    const table = this._table;
+    let start = 0;
+    do {
+      const owned = this._parser.parse(chunk, start, table);
+      const count = table[0];
+      const consumed = table[1];
+      const errorCode = table[2];
+      for (let i = 0, at = HEADER_WORDS; i < count; i++, at += RECORD_WORDS) {
+        this._dispatch(chunk, owned, table[at], table[at + 1], table[at + 2]);
+        if (this._stopped) return;
+      }
+      if (errorCode !== 0) {
+        this._stopped = true;
+        this._handler.onError(new ProtocolError(this._parser.lastError() || 'protocol error', errorCode));
+        return;
+      }
+      start = consumed;
+    } while (start < chunk.length);
+  }
+
+  /** Ignores everything from now on (after a close frame or an error). */
+  stop() {
+    this._stopped = true;
+  }
+
+  _dispatch(chunk, owned, word0, offset, length) {
+    const data = word0 & FLAG_OWNED ? owned[offset] : chunk.subarray(offset, offset + length);
+    switch (word0 & 0xff) {
+      case OP_TEXT:
+        this._handler.onMessage(data, false, (word0 & FLAG_COMPRESSED) !== 0);
+        break;
+      case OP_BINARY:
+        this._handler.onMessage(data, true, (word0 & FLAG_COMPRESSED) !== 0);
+        break;
+      case OP_PING:
+        this._handler.onPing(data);
+        break;
+      case OP_PONG:
+        this._handler.onPong(data);
+        break;
+      case OP_CLOSE:
+        this._stopped = true;
+        this._handler.onClose(word0 >>> 16, data);
+        break;
+    }
+  }
+}
+
+module.exports = { Receiver };

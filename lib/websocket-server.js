@@ -1,0 +1,266 @@
+'use strict';
+
+// WebSocketServer with ws 8's options, events and methods.
+
+const EventEmitter = require('node:events');
+const http = require('node:http');
+const { addon } = require('./native');
+const { WebSocket } = require('./websocket');
+const { abortHandshake, selectProtocol, acceptLines, joinLines } = require('./upgrade');
+const { DEFAULT_MAX_PAYLOAD, DEFAULT_CLOSE_TIMEOUT, kWebSocket } = require('./constants');
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+
+class WebSocketServer extends EventEmitter {
+  /**
+   * @param {object} options
+   * @param {number} [options.port] create an HTTP server listening here
+   * @param {string} [options.host]
+   * @param {number} [options.backlog]
+   * @param {import('http').Server} [options.server] attach to this server
+   * @param {boolean} [options.noServer] upgrades come through handleUpgrade()
+   * @param {string} [options.path] accept only this path
+   * @param {number} [options.maxPayload] bytes per message, default 100 MiB
+   * @param {number} [options.closeTimeout] ms to wait for the peer's close frame, default 30000
+   * @param {boolean} [options.autoPong] answer pings automatically, default true
+   * @param {boolean} [options.clientTracking] keep `clients`, default true
+   * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
+   * @param {Function} [options.verifyClient] (info, cb?) => boolean
+   * @param {Function} [callback] listening callback when `port` is given
+   */
+  constructor(options, callback) {
+    super();
+    if (options === null || typeof options !== 'object') {
+      throw typeError('options: must be an object');
+    }
+    options = {
+      maxPayload: DEFAULT_MAX_PAYLOAD,
+      closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+      autoPong: true,
+      clientTracking: true,
+      perMessageDeflate: false,
+      handleProtocols: null,
+      verifyClient: null,
+      path: null,
+      host: null,
+      port: null,
+      server: null,
+      noServer: false,
+      backlog: null,
+      ...options,
+    };
+    const modes = [options.port != null, !!options.server, !!options.noServer].filter(Boolean).length;
+    if (modes !== 1) {
+      throw typeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    }
+    checkNumber(options.maxPayload, 'maxPayload', 0);
+    checkNumber(options.closeTimeout, 'closeTimeout', 0);
+    if (options.perMessageDeflate) {
+      const err = new Error('native-ws: perMessageDeflate is not supported yet; pass perMessageDeflate: false');
+      err.code = 'ERR_NATIVE_WS_UNSUPPORTED';
+      throw err;
+    }
+
+    if (options.port != null) {
+      this._server = http.createServer((req, res) => {
+        const body = http.STATUS_CODES[426];
+        res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
+        res.end(body);
+      });
+      this._server.listen(options.port, options.host, options.backlog, callback);
+    } else if (options.server) {
+      this._server = options.server;
+    }
+    if (this._server) {
+      this._removeListeners = attachToServer(this._server, {
+        listening: this.emit.bind(this, 'listening'),
+        error: this.emit.bind(this, 'error'),
+        upgrade: (req, socket, head) => {
+          this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
+        },
+      });
+    }
+    if (options.clientTracking) {
+      this.clients = new Set();
+      this._shouldEmitClose = false;
+    }
+    this.options = options;
+    this._state = RUNNING;
+  }
+
+  /**
+   * The bound address of the underlying server.
+   * @returns {object|string|null}
+   */
+  address() {
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    if (!this._server) return null;
+    return this._server.address();
+  }
+
+  /**
+   * Stops accepting connections. Open connections are left alone (as in ws 8);
+   * 'close' fires once they have all closed.
+   * @param {(err?: Error) => void} [cb]
+   */
+  close(cb) {
+    if (this._state === CLOSED) {
+      if (cb) this.once('close', () => cb(new Error('The server is not running')));
+      process.nextTick(emitClose, this);
+      return;
+    }
+    if (cb) this.once('close', cb);
+    if (this._state === CLOSING) return;
+    this._state = CLOSING;
+    if (this.options.noServer || this.options.server) {
+      if (this._server) {
+        this._removeListeners();
+        this._removeListeners = this._server = null;
+      }
+      if (this.clients && this.clients.size) this._shouldEmitClose = true;
+      else process.nextTick(emitClose, this);
+      return;
+    }
+    const server = this._server;
+    this._removeListeners();
+    this._removeListeners = this._server = null;
+    server.close(() => emitClose(this));
+  }
+
+  /**
+   * Whether a request is for this server (the `path` option).
+   * @param {import('http').IncomingMessage} req
+   * @returns {boolean}
+   */
+  shouldHandle(req) {
+    if (this.options.path) {
+      const index = req.url.indexOf('?');
+      const pathname = index !== -1 ? req.url.slice(0, index) : req.url;
+      if (pathname !== this.options.path) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Completes an upgrade that Node's http server received.
+   * @param {import('http').IncomingMessage} req
+   * @param {import('stream').Duplex} socket
+   * @param {Buffer} head
+   * @param {(ws: WebSocket, req: import('http').IncomingMessage) => void} cb
+   */
+  handleUpgrade(req, socket, head, cb) {
+    socket.on('error', socketOnError);
+    const check = addon.validateUpgrade(req.method, req.httpVersionMinor + 10 * (req.httpVersionMajor - 1), req.rawHeaders);
+    if (check.status !== 0) {
+      this._refuse(socket, req, check.status, check.message);
+      return;
+    }
+    if (!this.shouldHandle(req)) {
+      abortHandshake(socket, 400, 'Unexpected path');
+      return;
+    }
+    let protocol;
+    try {
+      protocol = selectProtocol(this.options.handleProtocols, check.protocols, req);
+    } catch (err) {
+      abortHandshake(socket, 500, 'Internal Server Error');
+      throw err;
+    }
+    const proceed = () => this._completeUpgrade(check.key, protocol, req, socket, head, cb);
+    const verify = this.options.verifyClient;
+    if (!verify) {
+      proceed();
+      return;
+    }
+    const info = {
+      origin: req.headers[`${+req.headers['sec-websocket-version'] === 8 ? 'sec-websocket-origin' : 'origin'}`],
+      secure: !!(req.socket.authorized || req.socket.encrypted),
+      req,
+    };
+    if (verify.length === 2) {
+      verify(info, (verified, code, message, headers) => {
+        if (!verified) return abortHandshake(socket, code || 401, message || http.STATUS_CODES[code || 401], headers);
+        proceed();
+      });
+      return;
+    }
+    if (!verify(info)) return abortHandshake(socket, 401, http.STATUS_CODES[401]);
+    proceed();
+  }
+
+  _refuse(socket, req, status, message) {
+    if (this.listenerCount('wsClientError') > 0) {
+      const err = new Error(message);
+      err.code = 'WS_ERR_HANDSHAKE';
+      err.statusCode = status;
+      this.emit('wsClientError', err, socket, req);
+      return;
+    }
+    abortHandshake(socket, status, message);
+  }
+
+  _completeUpgrade(key, protocol, req, socket, head, cb) {
+    if (!socket.readable || !socket.writable) return socket.destroy();
+    if (socket[kWebSocket]) {
+      throw new Error(
+        'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration'
+      );
+    }
+    if (this._state > RUNNING) return abortHandshake(socket, 503, 'Service Unavailable');
+    const lines = acceptLines(key, protocol);
+    this.emit('headers', lines, req);
+    socket.write(joinLines(lines));
+    socket.removeListener('error', socketOnError);
+
+    const ws = new WebSocket(null);
+    ws._setSocket(socket, head, {
+      maxPayload: this.options.maxPayload,
+      closeTimeout: this.options.closeTimeout,
+      autoPong: this.options.autoPong,
+      protocol,
+    });
+    if (this.clients) {
+      this.clients.add(ws);
+      ws.on('close', () => {
+        this.clients.delete(ws);
+        if (this._shouldEmitClose && !this.clients.size) process.nextTick(emitClose, this);
+      });
+    }
+    cb(ws, req);
+  }
+}
+
+function attachToServer(server, map) {
+  for (const event of Object.keys(map)) server.on(event, map[event]);
+  return function removeListeners() {
+    for (const event of Object.keys(map)) server.removeListener(event, map[event]);
+  };
+}
+
+function emitClose(server) {
+  server._state = CLOSED;
+  server.emit('close');
+}
+
+function socketOnError() {
+  this.destroy();
+}
+
+function typeError(message) {
+  const err = new TypeError(message);
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+function checkNumber(value, name, min) {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw typeError(`${name}: must be a number`);
+  if (value < min) {
+    const err = new RangeError(`${name}: must be >= ${min}, got ${value}`);
+    err.code = 'ERR_OUT_OF_RANGE';
+    throw err;
+  }
+}
+
+module.exports = { WebSocketServer, checkNumber, typeError };

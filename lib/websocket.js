@@ -1,0 +1,440 @@
+'use strict';
+
+// The WebSocket object (server side for now): owns the socket, the timers and
+// the close handshake; the bytes go through the native core via Receiver and
+// Sender.
+
+const EventEmitter = require('node:events');
+const { addon, call } = require('./native');
+const { Receiver } = require('./receiver');
+const { Sender } = require('./sender');
+const { installEventTarget } = require('./event-target');
+const {
+  CONNECTING,
+  OPEN,
+  CLOSING,
+  CLOSED,
+  READY_STATES,
+  BINARY_TYPES,
+  EMPTY_BUFFER,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_CLOSE_TIMEOUT,
+  kWebSocket,
+  NOOP,
+} = require('./constants');
+
+const OP_CONTINUATION = 0;
+const OP_TEXT = 1;
+const OP_BINARY = 2;
+const OP_CLOSE = 8;
+const OP_PING = 9;
+const OP_PONG = 10;
+
+class WebSocket extends EventEmitter {
+  /**
+   * Server-side WebSockets are created by WebSocketServer and accept(); the
+   * client side (`new WebSocket(url)`) is not implemented yet.
+   * @param {string|URL|null} address
+   */
+  constructor(address) {
+    super();
+    if (address !== null) {
+      const err = new Error('native-ws: the client side (new WebSocket(url)) is not implemented yet');
+      err.code = 'ERR_NATIVE_WS_NO_CLIENT';
+      throw err;
+    }
+    this._binaryType = 'nodebuffer';
+    this._bufferedAmount = 0;
+    this._closeCode = 1006;
+    this._closeEmitted = false;
+    this._closeFrameReceived = false;
+    this._closeFrameSent = false;
+    this._closeMessage = EMPTY_BUFFER;
+    this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+    this._closeTimer = null;
+    this._autoPong = true;
+    this._extensions = {};
+    this._failed = false;
+    this._fragmenting = false;
+    this._isServer = true;
+    this._paused = false;
+    this._protocol = '';
+    this._readyState = CONNECTING;
+    this._receiver = null;
+    this._sender = null;
+    this._socket = null;
+    this._url = undefined;
+  }
+
+  get binaryType() {
+    return this._binaryType;
+  }
+
+  set binaryType(type) {
+    if (BINARY_TYPES.includes(type)) this._binaryType = type;
+  }
+
+  /** Bytes queued for the socket and not yet handed to the OS. */
+  get bufferedAmount() {
+    if (!this._socket) return this._bufferedAmount;
+    return this._socket.writableLength + this._bufferedAmount;
+  }
+
+  get extensions() {
+    return Object.keys(this._extensions).join();
+  }
+
+  get isPaused() {
+    return this._paused;
+  }
+
+  get protocol() {
+    return this._protocol;
+  }
+
+  get readyState() {
+    return this._readyState;
+  }
+
+  get url() {
+    return this._url;
+  }
+
+  /**
+   * Attaches an upgraded socket. Internal: used by WebSocketServer and accept().
+   * @param {import('stream').Duplex} socket
+   * @param {Buffer} head bytes that followed the handshake
+   * @param {object} options
+   * @param {number} [options.maxPayload]
+   * @param {number} [options.closeTimeout]
+   * @param {boolean} [options.autoPong]
+   * @param {string} [options.protocol]
+   * @param {boolean} [options.unshiftHead] give `head` back to the socket instead of parsing it now
+   */
+  _setSocket(socket, head, options) {
+    this._receiver = new Receiver(this, {
+      client: !this._isServer,
+      maxPayload: options.maxPayload === undefined ? DEFAULT_MAX_PAYLOAD : options.maxPayload,
+    });
+    this._sender = new Sender(socket, { client: !this._isServer });
+    if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
+    if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
+    this._protocol = options.protocol || '';
+    this._socket = socket;
+    socket[kWebSocket] = this;
+    if (typeof socket.setTimeout === 'function') socket.setTimeout(0);
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay();
+    this._onSocketData = (chunk) => this._onData(chunk);
+    this._onSocketClose = () => this._onClose();
+    this._onSocketEnd = () => this._onEnd();
+    this._onSocketError = () => this._onSocketFailure();
+    if (head && head.length > 0) socket.unshift(head);
+    socket.on('close', this._onSocketClose);
+    socket.on('data', this._onSocketData);
+    socket.on('end', this._onSocketEnd);
+    socket.on('error', this._onSocketError);
+    this._readyState = OPEN;
+  }
+
+  /**
+   * Parses a socket chunk. Sends made by listeners meanwhile are corked and
+   * leave in one write.
+   * @param {Buffer} chunk
+   */
+  _onData(chunk) {
+    const socket = this._socket;
+    socket.cork();
+    try {
+      this._receiver.write(chunk);
+    } finally {
+      socket.uncork();
+    }
+  }
+
+  // Receiver handler: a complete message.
+  onMessage(data, isBinary) {
+    if (this._binaryType === 'arraybuffer') {
+      data = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+    } else if (this._binaryType === 'fragments') {
+      data = [data];
+    }
+    this.emit('message', data, isBinary);
+  }
+
+  // Receiver handler: a ping; answered at once unless autoPong is off.
+  onPing(data) {
+    if (this._autoPong && this._readyState === OPEN) this._sender.frame(data, OP_PONG, true, false, NOOP);
+    this.emit('ping', data);
+  }
+
+  onPong(data) {
+    this.emit('pong', data);
+  }
+
+  // Receiver handler: the peer's close frame. Echo it and close TCP (§5.5.1, §7.1.1).
+  onClose(code, reason) {
+    this._closeFrameReceived = true;
+    this._closeCode = code;
+    this._closeMessage = reason;
+    this._socket.removeListener('data', this._onSocketData);
+    this._socket.resume();
+    if (this._readyState === OPEN) {
+      this._readyState = CLOSING;
+      const payload = code === 1005 ? EMPTY_BUFFER : call(addon.encodeClose, code, reason);
+      this._sendClose(payload);
+    }
+    if (this._closeFrameSent) this._socket.end();
+    this._setCloseTimer();
+  }
+
+  // Receiver handler: the peer broke the protocol. Fail the connection (§7.1.7).
+  onError(err) {
+    this._failed = true;
+    this._socket.removeListener('data', this._onSocketData);
+    this._socket.resume();
+    if (this._readyState === OPEN) {
+      this._readyState = CLOSING;
+      this._sendClose(call(addon.encodeClose, err.closeCode, undefined));
+    }
+    this._socket.end();
+    this._setCloseTimer();
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  _sendClose(payload) {
+    this._closeFrameSent = true;
+    this._sender.frame(payload, OP_CLOSE, true, false, NOOP);
+  }
+
+  _setCloseTimer() {
+    if (this._closeTimer) return;
+    this._closeTimer = setTimeout(() => this._socket.destroy(), this._closeTimeout);
+  }
+
+  _onEnd() {
+    // The peer closed its side: answer in kind. Without a close frame first, this reports 1006.
+    this._readyState = CLOSING;
+    this._socket.end();
+  }
+
+  _onSocketFailure() {
+    const socket = this._socket;
+    socket.removeListener('error', this._onSocketError);
+    socket.on('error', NOOP);
+    this._readyState = CLOSING;
+    socket.destroy();
+  }
+
+  _onClose() {
+    this._readyState = CLOSING;
+    if (this._closeTimer) {
+      clearTimeout(this._closeTimer);
+      this._closeTimer = null;
+    }
+    this._receiver.stop();
+    this._socket.removeListener('data', this._onSocketData);
+    this._emitClose();
+  }
+
+  _emitClose() {
+    if (this._closeEmitted) return;
+    this._closeEmitted = true;
+    this._readyState = CLOSED;
+    this.emit('close', this._closeCode, this._closeMessage);
+  }
+
+  /**
+   * Starts the closing handshake: sends a close frame, waits for the peer's,
+   * then ends the TCP connection; destroys the socket after closeTimeout.
+   * @param {number} [code] 1000, 1001-1003, 1007-1014 or 3000-4999
+   * @param {string|Buffer} [reason] at most 123 UTF-8 bytes
+   */
+  close(code, reason) {
+    if (this._readyState === CLOSED) return;
+    if (this._readyState === CONNECTING) {
+      this._abortConnecting('WebSocket was closed before the connection was established');
+      return;
+    }
+    if (this._readyState === CLOSING) {
+      if (this._closeFrameSent && (this._closeFrameReceived || this._failed)) this._socket.end();
+      return;
+    }
+    const payload = encodeClosePayload(code, reason);
+    this._readyState = CLOSING;
+    this._sendClose(payload);
+    this._setCloseTimer();
+  }
+
+  /**
+   * Sends a ping.
+   * @param {*} [data] at most 125 bytes
+   * @param {boolean} [mask] ignored on the server side
+   * @param {(err?: Error) => void} [cb]
+   */
+  ping(data, mask, cb) {
+    this._control(OP_PING, data, mask, cb);
+  }
+
+  /**
+   * Sends a pong.
+   * @param {*} [data] at most 125 bytes
+   * @param {boolean} [mask] ignored on the server side
+   * @param {(err?: Error) => void} [cb]
+   */
+  pong(data, mask, cb) {
+    this._control(OP_PONG, data, mask, cb);
+  }
+
+  _control(opcode, data, mask, cb) {
+    if (this._readyState === CONNECTING) throw notOpenError(this._readyState);
+    if (typeof data === 'function') {
+      cb = data;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+    }
+    if (typeof data === 'number') data = data.toString();
+    const payload = data === undefined ? EMPTY_BUFFER : toBuffer(data, 'data');
+    if (payload.length > 125) {
+      const err = new RangeError('data: the data size must not be greater than 125 bytes');
+      err.code = 'ERR_OUT_OF_RANGE';
+      throw err;
+    }
+    if (this._readyState !== OPEN) {
+      this._sendAfterClose(payload, cb);
+      return;
+    }
+    this._sender.frame(payload, opcode, true, false, cb);
+  }
+
+  /**
+   * Sends a message. Strings go as text unless `binary` is set.
+   * @param {string|Buffer|ArrayBuffer|ArrayBufferView|number} data
+   * @param {{ binary?: boolean, compress?: boolean, fin?: boolean, mask?: boolean }} [options]
+   * @param {(err?: Error) => void} [cb] called once the data is flushed to the socket
+   */
+  send(data, options, cb) {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (this._readyState === CONNECTING) throw notOpenError(this._readyState);
+    if (typeof data === 'number') data = data.toString();
+    const isString = typeof data === 'string';
+    const payload = isString ? data : toBuffer(data, 'data');
+    if (this._readyState !== OPEN) {
+      this._sendAfterClose(payload, cb);
+      return;
+    }
+    const binary = options && options.binary !== undefined ? !!options.binary : !isString;
+    const fin = options && options.fin !== undefined ? !!options.fin : true;
+    const opcode = this._fragmenting ? OP_CONTINUATION : binary ? OP_BINARY : OP_TEXT;
+    this._fragmenting = !fin;
+    this._sender.frame(payload, opcode, fin, false, cb);
+  }
+
+  _sendAfterClose(payload, cb) {
+    if (payload) this._bufferedAmount += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (cb) process.nextTick(cb, notOpenError(this._readyState));
+  }
+
+  /** Stops reading from the socket. */
+  pause() {
+    if (this._readyState === CONNECTING || this._readyState === CLOSED) return;
+    this._paused = true;
+    this._socket.pause();
+  }
+
+  /** Reads from the socket again after pause(). */
+  resume() {
+    if (this._readyState === CONNECTING || this._readyState === CLOSED) return;
+    this._paused = false;
+    if (!this._closeFrameReceived && !this._failed) this._socket.resume();
+  }
+
+  /** Destroys the connection at once, without a closing handshake. */
+  terminate() {
+    if (this._readyState === CLOSED) return;
+    if (this._readyState === CONNECTING) {
+      this._abortConnecting('WebSocket was closed before the connection was established');
+      return;
+    }
+    this._readyState = CLOSING;
+    this._socket.destroy();
+  }
+
+  // Overridden by accept() while its handshake is in progress.
+  _abortConnecting(message) {
+    const err = new Error(message);
+    this._readyState = CLOSING;
+    if (this._socket) this._socket.destroy();
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this._emitClose();
+  }
+}
+
+for (const [index, name] of READY_STATES.entries()) {
+  Object.defineProperty(WebSocket, name, { enumerable: true, value: index });
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value: index });
+}
+
+installEventTarget(WebSocket);
+
+/**
+ * A close frame payload for `close(code, reason)`, with argument errors.
+ * @param {number} [code]
+ * @param {string|Buffer} [reason]
+ * @returns {Buffer}
+ */
+function encodeClosePayload(code, reason) {
+  if (code !== undefined && (typeof code !== 'number' || !Number.isInteger(code))) {
+    const err = new TypeError(`code: must be an integer close code, got ${describe(code)}`);
+    err.code = 'ERR_INVALID_ARG_TYPE';
+    throw err;
+  }
+  let reasonBytes;
+  if (reason !== undefined && reason !== null) {
+    reasonBytes = typeof reason === 'string' ? Buffer.from(reason) : toBuffer(reason, 'reason');
+  }
+  if (code === undefined && reasonBytes && reasonBytes.length > 0) {
+    const err = new TypeError('code: a reason needs a close code');
+    err.code = 'ERR_INVALID_ARG_TYPE';
+    throw err;
+  }
+  if (code !== undefined && (code < 0 || code > 0xffff)) {
+    const err = new RangeError(`code: ${code} is not a status code that may be sent (1000, 1001-1003, 1007-1014, 3000-4999)`);
+    err.code = 'ERR_OUT_OF_RANGE';
+    throw err;
+  }
+  return call(addon.encodeClose, code, reasonBytes);
+}
+
+function notOpenError(readyState) {
+  const err = new Error(`WebSocket is not open: readyState ${readyState} (${READY_STATES[readyState]})`);
+  err.code = 'ERR_WS_NOT_OPEN';
+  return err;
+}
+
+/**
+ * Views any binary value as a Buffer without copying.
+ * @param {*} data
+ * @param {string} name argument name for the error
+ * @returns {Buffer}
+ */
+function toBuffer(data, name) {
+  if (Buffer.isBuffer(data)) return data;
+  if (typeof data === 'string') return Buffer.from(data);
+  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const err = new TypeError(`${name}: must be a string, Buffer, ArrayBuffer or ArrayBufferView, got ${describe(data)}`);
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  throw err;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an instance of ${value.constructor ? value.constructor.name : 'Object'}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+module.exports = { WebSocket, toBuffer, encodeClosePayload };
