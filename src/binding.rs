@@ -353,3 +353,49 @@ impl FrameParser {
         self.core.buffered_bytes().min(u32::MAX as usize) as u32
     }
 }
+
+/// Writes a frame header into `target` at `offset` and returns its length
+/// (at most 14 bytes). The payload is written by the caller right after it.
+#[napi(js_name = "writeFrameHeader")]
+pub fn write_frame_header(
+    mut target: BufferSlice,
+    offset: u32,
+    opcode: u32,
+    fin: bool,
+    rsv1: bool,
+    payload_len: f64,
+    mask: Option<&[u8]>,
+) -> Result<u32> {
+    guard(|| {
+        let offset = offset as usize;
+        let target: &mut [u8] = &mut target;
+        let mask = match mask {
+            None => None,
+            Some(m) if m.len() == 4 => Some([m[0], m[1], m[2], m[3]]),
+            Some(_) => return Err(argument_error(ArgumentError::range("mask: must be exactly 4 bytes"))),
+        };
+        let op = u8::try_from(opcode).unwrap_or(u8::MAX);
+        let spec = FrameSpec { fin, rsv1, opcode: op, mask };
+        let len = payload_len as usize;
+        frame::check_spec(&spec, len).map_err(argument_error)?;
+        let mut header = [0u8; frame::MAX_HEADER_LEN];
+        let n = frame::write_header(&mut header, fin, rsv1, op, len, mask);
+        if target.len().saturating_sub(offset) < n {
+            return Err(argument_error(ArgumentError::range("target: no room for the header")));
+        }
+        target[offset..offset + n].copy_from_slice(&header[..n]);
+        Ok(n as u32)
+    })
+}
+
+/// Masks (or unmasks) `data` in place with a 4-byte key.
+#[napi(js_name = "applyMask")]
+pub fn apply_mask(mut data: BufferSlice, key: &[u8]) -> Result<()> {
+    guard(|| {
+        if key.len() != 4 {
+            return Err(argument_error(ArgumentError::range("key: must be exactly 4 bytes")));
+        }
+        crate::mask::apply_mask(&mut data, [key[0], key[1], key[2], key[3]], 0);
+        Ok(())
+    })
+}
