@@ -19,7 +19,8 @@ const {
 
 /**
  * Performs the server handshake on `socket` and returns a WebSocket that
- * emits 'open' once the 101 response is written. A bad request is answered
+ * emits 'open' (with the request) once the 101 response is written; the
+ * request also stays on `ws.upgradeReq`. A bad request is answered
  * with 400/426/431 and closed; the WebSocket then emits 'error' (if listened
  * to) and 'close' with 1006.
  * @param {import('stream').Duplex} socket
@@ -130,7 +131,7 @@ class PendingHandshake {
       autoPong: settings.autoPong,
       protocol,
     });
-    ws.emit('open');
+    ws.emit('open', req);
     if (rest.length > 0 && ws.readyState !== CLOSING) ws._onData(rest);
   }
 

@@ -1,0 +1,241 @@
+// Type definitions for native-ws. The server API mirrors ws 8.
+
+/// <reference types="node" />
+
+import { EventEmitter } from 'events';
+import type { IncomingMessage, Server as HTTPServer } from 'http';
+import type { Server as HTTPSServer } from 'https';
+import type { Duplex } from 'stream';
+
+type BinaryData = Buffer | ArrayBuffer | Buffer[];
+type SendData = string | Buffer | ArrayBuffer | ArrayBufferView | number;
+
+declare class WebSocket extends EventEmitter {
+  static readonly CONNECTING: 0;
+  static readonly OPEN: 1;
+  static readonly CLOSING: 2;
+  static readonly CLOSED: 3;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+
+  /** Only `null` is accepted for now: the client side is not implemented yet. */
+  constructor(address: null);
+
+  binaryType: 'nodebuffer' | 'arraybuffer' | 'fragments';
+  readonly bufferedAmount: number;
+  readonly extensions: string;
+  readonly isPaused: boolean;
+  readonly protocol: string;
+  readonly readyState: 0 | 1 | 2 | 3;
+  readonly url: string | undefined;
+  /** The handshake request, on WebSockets made by accept(). */
+  upgradeReq?: WebSocket.AcceptedRequest;
+
+  onopen: ((event: WebSocket.Event) => void) | null;
+  onmessage: ((event: WebSocket.MessageEvent) => void) | null;
+  onclose: ((event: WebSocket.CloseEvent) => void) | null;
+  onerror: ((event: WebSocket.ErrorEvent) => void) | null;
+
+  /** Closing handshake; throws RangeError for a code that may not be sent or a reason over 123 bytes. */
+  close(code?: number, reason?: string | Buffer): void;
+  terminate(): void;
+  ping(data?: SendData, mask?: boolean, cb?: (err?: Error) => void): void;
+  pong(data?: SendData, mask?: boolean, cb?: (err?: Error) => void): void;
+  send(data: SendData, cb?: (err?: Error) => void): void;
+  send(
+    data: SendData,
+    options: { binary?: boolean; compress?: boolean; fin?: boolean; mask?: boolean },
+    cb?: (err?: Error) => void
+  ): void;
+  pause(): void;
+  resume(): void;
+
+  addEventListener(type: 'open', listener: (event: WebSocket.Event) => void, options?: { once?: boolean }): void;
+  addEventListener(type: 'message', listener: (event: WebSocket.MessageEvent) => void, options?: { once?: boolean }): void;
+  addEventListener(type: 'close', listener: (event: WebSocket.CloseEvent) => void, options?: { once?: boolean }): void;
+  addEventListener(type: 'error', listener: (event: WebSocket.ErrorEvent) => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (...args: any[]) => void): void;
+
+  on(event: 'open', listener: (this: WebSocket, req: WebSocket.AcceptedRequest) => void): this;
+  on(event: 'message', listener: (this: WebSocket, data: BinaryData, isBinary: boolean) => void): this;
+  on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  on(event: 'error', listener: (this: WebSocket, err: Error) => void): this;
+  on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+  once(event: 'open', listener: (this: WebSocket, req: WebSocket.AcceptedRequest) => void): this;
+  once(event: 'message', listener: (this: WebSocket, data: BinaryData, isBinary: boolean) => void): this;
+  once(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
+  once(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
+  once(event: 'error', listener: (this: WebSocket, err: Error) => void): this;
+  once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
+}
+
+declare namespace WebSocket {
+  interface Event {
+    type: string;
+    target: WebSocket;
+  }
+  interface MessageEvent extends Event {
+    data: string | BinaryData;
+  }
+  interface CloseEvent extends Event {
+    code: number;
+    reason: string;
+    wasClean: boolean;
+  }
+  interface ErrorEvent extends Event {
+    error: any;
+    message: string;
+  }
+
+  interface AcceptedRequest {
+    method: string;
+    url: string;
+    httpVersion: string;
+    headers: Record<string, string>;
+    rawHeaders: string[];
+    socket: Duplex;
+  }
+
+  interface VerifyClientInfo {
+    origin: string | undefined;
+    secure: boolean;
+    req: IncomingMessage;
+  }
+
+  interface ServerOptions {
+    port?: number;
+    host?: string;
+    backlog?: number;
+    server?: HTTPServer | HTTPSServer;
+    noServer?: boolean;
+    path?: string;
+    /** Largest message in bytes (default 100 MiB); 0 means no limit. */
+    maxPayload?: number;
+    /** Milliseconds to wait for the peer's close frame (default 30000). */
+    closeTimeout?: number;
+    autoPong?: boolean;
+    clientTracking?: boolean;
+    /** Not supported yet: must be false or absent. */
+    perMessageDeflate?: false;
+    handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+    verifyClient?:
+      | ((info: VerifyClientInfo) => boolean)
+      | ((
+          info: VerifyClientInfo,
+          callback: (res: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void
+        ) => void);
+  }
+
+  class WebSocketServer extends EventEmitter {
+    constructor(options: ServerOptions, callback?: () => void);
+    options: ServerOptions;
+    clients: Set<WebSocket>;
+    address(): ReturnType<HTTPServer['address']>;
+    close(cb?: (err?: Error) => void): void;
+    handleUpgrade(
+      request: IncomingMessage,
+      socket: Duplex,
+      upgradeHead: Buffer,
+      callback: (client: WebSocket, request: IncomingMessage) => void
+    ): void;
+    shouldHandle(request: IncomingMessage): boolean;
+
+    on(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: IncomingMessage) => void): this;
+    on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
+    on(event: 'headers', listener: (this: WebSocketServer, headers: string[], request: IncomingMessage) => void): this;
+    on(event: 'close' | 'listening', listener: (this: WebSocketServer) => void): this;
+    on(
+      event: 'wsClientError',
+      listener: (this: WebSocketServer, error: Error & { statusCode: number }, socket: Duplex, request: IncomingMessage) => void
+    ): this;
+    on(event: string | symbol, listener: (this: WebSocketServer, ...args: any[]) => void): this;
+  }
+  const Server: typeof WebSocketServer;
+
+  interface AcceptOptions {
+    maxPayload?: number;
+    closeTimeout?: number;
+    /** Milliseconds to receive the whole request (default 10000; 0: no limit). */
+    handshakeTimeout?: number;
+    /** Request header block limit in bytes (default 16 KiB); over it the answer is 431. */
+    maxHeaderBytes?: number;
+    autoPong?: boolean;
+    handleProtocols?: (protocols: Set<string>, request: AcceptedRequest) => string | false;
+    verifyClient?: (info: { origin: string | undefined; secure: boolean; req: AcceptedRequest }) => boolean;
+  }
+
+  /** WebSocket handshake on a raw socket (net.createServer style). */
+  function accept(socket: Duplex, options?: AcceptOptions): WebSocket;
+
+  class ProtocolError extends Error {
+    /** The close code the connection fails with (1002, 1007, 1009, …). */
+    closeCode: number;
+    code: string;
+    /** Events parsed before the error, when thrown by FrameParser.push. */
+    events?: ParsedEvent[];
+  }
+
+  class HandshakeError extends Error {
+    code: 'WS_ERR_HANDSHAKE';
+    /** 400, 426 or 431. */
+    statusCode: number;
+    /** A complete HTTP response to write before closing. */
+    response: string;
+  }
+
+  interface UpgradeRequest {
+    method: string;
+    url: string;
+    httpVersion: string;
+    rawHeaders: string[];
+    headers: Record<string, string>;
+    key: string;
+    protocols: string[];
+    extensions: string | null;
+    /** Length of the header block; later bytes are WebSocket frames. */
+    bytesUsed: number;
+  }
+
+  interface Frame {
+    fin?: boolean;
+    rsv1?: boolean;
+    opcode?: number;
+    payload?: string | Buffer | ArrayBufferView;
+    /** true for a random key, or the 4-byte key. */
+    mask?: boolean | Buffer;
+  }
+
+  interface DecodedFrame {
+    fin: boolean;
+    rsv1: boolean;
+    rsv2: boolean;
+    rsv3: boolean;
+    opcode: number;
+    masked: boolean;
+    payload: Buffer;
+    bytesUsed: number;
+  }
+
+  type ParsedEvent =
+    | { type: 'message'; data: Buffer; isBinary: boolean }
+    | { type: 'ping' | 'pong'; data: Buffer }
+    | { type: 'close'; code: number; reason: string };
+
+  function acceptKey(key: string): string;
+  function parseUpgradeRequest(buffer: Buffer, options?: { maxHeaderBytes?: number }): UpgradeRequest | null;
+  function buildAcceptResponse(key: string, options?: { protocol?: string }): string;
+  function encodeFrame(frame: Frame): Buffer;
+  function decodeFrame(buffer: Buffer): DecodedFrame | null;
+  function encodeClose(code?: number, reason?: string | Buffer): Buffer;
+  function decodeClose(payload: Buffer): { code: number; reason: string };
+
+  class FrameParser {
+    constructor(options?: { maxPayload?: number; client?: boolean });
+    push(chunk: Buffer): ParsedEvent[];
+  }
+}
+
+export = WebSocket;
