@@ -1,0 +1,30 @@
+// Compiled (not run) by types.test.js: the typings must accept ws-style code.
+import * as http from 'http';
+import * as net from 'net';
+import WebSocket = require('../../index');
+import { WebSocketServer, accept, FrameParser, encodeFrame, decodeFrame, encodeClose, decodeClose, acceptKey } from '../../index';
+
+const wss = new WebSocketServer({ port: 0, maxPayload: 1024, handleProtocols: (p) => (p.has('chat') ? 'chat' : false) });
+wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
+  ws.on('message', (data, isBinary: boolean) => ws.send(data as Buffer, { binary: isBinary }));
+  ws.on('close', (code: number, reason: Buffer) => console.log(code, reason.toString()));
+  ws.close(1000, '孩子,地球太危险了,快回火星去吧!');
+  const state: number = ws.readyState === WebSocket.OPEN ? ws.bufferedAmount : 0;
+  console.log(state, req.url);
+});
+wss.close();
+
+net.createServer((socket) => {
+  const ws = accept(socket, { handshakeTimeout: 5000 });
+  ws.on('open', (req) => console.log(req.url));
+  ws.onmessage = (event) => console.log(event.data);
+});
+
+const parser = new FrameParser({ maxPayload: 10 });
+for (const event of parser.push(encodeFrame({ payload: 'hi', mask: true }))) {
+  if (event.type === 'message') console.log(event.data.length, event.isBinary);
+  if (event.type === 'close') console.log(event.code, event.reason);
+}
+const frame = decodeFrame(Buffer.alloc(2));
+if (frame) console.log(frame.opcode, frame.bytesUsed);
+console.log(decodeClose(encodeClose(1000, 'bye')).reason, acceptKey('x'));
