@@ -2,7 +2,9 @@
 //! the `node` feature, the thin binding that exposes it to JavaScript.
 
 pub mod close;
+pub mod deflate;
 pub mod error;
+pub mod extension;
 pub mod frame;
 pub mod handshake;
 pub mod mask;

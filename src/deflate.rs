@@ -1,0 +1,932 @@
+//! permessage-deflate payload transform (RFC 7692 §7.2) on raw DEFLATE
+//! streams from zlib-rs, the pure-Rust zlib that flate2's "zlib-rs" backend
+//! wraps. It is used directly because flate2's API cannot set memLevel and
+//! asserts 9..=15 window bits.
+//!
+//! # Memory
+//! Contexts are created on first use and, when the peer agreed to no context
+//! takeover, dropped after every message, so an idle connection with
+//! `*_no_context_takeover` holds no native memory. zlib-rs (unlike C zlib,
+//! whose costs are `(1 << (windowBits+2)) + (1 << (memLevel+9))` and
+//! `(1 << windowBits) + ~7 KiB`) spends per context:
+//! - deflate: `4 << windowBits` (window + chain) + 128 KiB (hash heads, fixed
+//!   size) + `7 << (memLevel+6)` (symbol buffers) + ≈ 3 KiB; measured 371 KiB
+//!   at windowBits 15 / memLevel 8, 260 KiB at 15/1, 134 KiB at 9/1;
+//! - inflate: ≈ 47 KiB whatever the window bits (zlib-rs always allocates
+//!   the 32 KiB window, plus ≈ 14 KiB of state and code tables).
+//!
+//! # 8-bit windows
+//! zlib (C and zlib-rs alike) cannot deflate with a 256-byte window: it
+//! refuses raw 8 and silently turns zlib-wrapped 8 into 9. Compressing with 9
+//! is nevertheless correct for a peer that negotiated 8: zlib never emits a
+//! distance above `w_size - MIN_LOOKAHEAD` = 512 - 262 = 250 bytes, which
+//! fits a 256-byte window (the test `window_8_output_fits_a_256_byte_window`
+//! decodes it with a reference decoder that refuses longer references).
+//! Node's zlib, and so `ws`, does the same. Inflating needs no such care:
+//! zlib-rs' inflater keeps a 32 KiB window whatever the bits, so it reads
+//! any peer's data (even one that overshoots the negotiated window).
+
+use std::fmt;
+
+use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush, Status};
+
+use crate::error::{code, ProtocolError};
+use crate::extension::{check_range, check_window_bits, ConfigError, DeflateConfig, DeflateParams};
+
+/// The empty stored block a sync flush ends with. The sender strips it, the
+/// receiver appends it back (RFC 7692 §7.2.1, §7.2.2).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+/// Compressed form of an empty message (RFC 7692 §7.2.3.6).
+const EMPTY_MESSAGE: u8 = 0x00;
+/// Output grows by at most this much per inflate step, so a size limit is
+/// noticed before much more than it has been allocated.
+const INFLATE_STEP: usize = 64 * 1024;
+/// Smallest inflate step, so small messages do not reserve 64 KiB each.
+const MIN_INFLATE_STEP: usize = 1024;
+/// Output reserved per compress step, at most.
+const DEFLATE_STEP: usize = 64 * 1024;
+/// The smallest window zlib can actually deflate with (see module docs).
+const MIN_ZLIB_WINDOW_BITS: u8 = 9;
+
+/// Compressing failed; zlib's reason, or an internal inconsistency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeflateError {
+    Zlib(&'static str),
+    /// zlib neither consumed input nor produced output.
+    NoProgress,
+    /// The sync-flushed output did not end with `00 00 ff ff`.
+    MissingFlushMarker,
+}
+
+impl fmt::Display for DeflateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeflateError::Zlib(msg) => write!(f, "deflate failed: {msg}"),
+            DeflateError::NoProgress => f.write_str("deflate made no progress"),
+            DeflateError::MissingFlushMarker => f.write_str("deflate output lacks the sync flush marker"),
+        }
+    }
+}
+
+impl std::error::Error for DeflateError {}
+
+/// Inflating a peer's message failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InflateError {
+    /// The inflated message would exceed `max_total` (close 1009).
+    TooBig,
+    /// Not valid DEFLATE data (close 1007, as `ws` does).
+    Corrupt(String),
+}
+
+impl InflateError {
+    /// The close code to fail the connection with.
+    pub fn close_code(&self) -> u16 {
+        match self {
+            InflateError::TooBig => code::MESSAGE_TOO_BIG,
+            InflateError::Corrupt(_) => code::INVALID_PAYLOAD,
+        }
+    }
+}
+
+impl fmt::Display for InflateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InflateError::TooBig => f.write_str("Max payload size exceeded"),
+            InflateError::Corrupt(msg) => write!(f, "invalid compressed data: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for InflateError {}
+
+impl From<&InflateError> for ProtocolError {
+    fn from(e: &InflateError) -> Self {
+        match e {
+            InflateError::TooBig => ProtocolError::new(code::MESSAGE_TOO_BIG, "Max payload size exceeded"),
+            InflateError::Corrupt(_) => ProtocolError::new(code::INVALID_PAYLOAD, "invalid compressed data"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Deflater
+// ---------------------------------------------------------------------------
+
+/// Compresses our outgoing messages for one connection.
+pub struct Deflater {
+    level: u8,
+    mem_level: u8,
+    window_bits: u8,
+    no_context_takeover: bool,
+    /// Created on first use; `None` between messages when no context takeover.
+    stream: Option<Deflate>,
+}
+
+impl fmt::Debug for Deflater {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deflater")
+            .field("level", &self.level)
+            .field("mem_level", &self.mem_level)
+            .field("window_bits", &self.window_bits)
+            .field("no_context_takeover", &self.no_context_takeover)
+            .field("holds_context", &self.holds_context())
+            .finish()
+    }
+}
+
+impl Deflater {
+    /// `window_bits` is the negotiated limit (8..=15); allocates nothing yet.
+    pub fn new(level: u32, mem_level: u8, window_bits: u8, no_context_takeover: bool) -> Result<Self, ConfigError> {
+        check_range("level", u64::from(level), 0, 9)?;
+        check_range("mem_level", u64::from(mem_level), 1, 9)?;
+        check_window_bits("window_bits", window_bits)?;
+        let level = u8::try_from(level).unwrap_or(9); // 0..=9, checked above
+        Ok(Self { level, mem_level, window_bits, no_context_takeover, stream: None })
+    }
+
+    /// The server's compressor for what was negotiated.
+    pub fn for_server(params: &DeflateParams, config: &DeflateConfig) -> Result<Self, ConfigError> {
+        Self::new(config.level, config.mem_level, params.server_max_window_bits, params.server_no_context_takeover)
+    }
+
+    /// Whether a zlib context is allocated now.
+    pub fn holds_context(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Frees the context between messages. Always valid: the peer's inflater
+    /// only needs us to not refer back to bytes it lacks, and a fresh context
+    /// refers to none; with context takeover it costs the next message some
+    /// compression. Meant for connections that go idle.
+    pub fn release(&mut self) {
+        self.stream = None;
+    }
+
+    /// Appends the payload of one compressed message to `out`: the data
+    /// sync-flushed, minus the trailing `00 00 ff ff` (RFC 7692 §7.2.1).
+    /// On error `out` is left as it was and the context is dropped.
+    pub fn compress_message(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+        if input.is_empty() {
+            // zlib answers a second sync flush without input with no output at
+            // all; the RFC's one-byte form needs no context either.
+            out.push(EMPTY_MESSAGE);
+            return Ok(());
+        }
+        let start = out.len();
+        let result = self.sync_flush(input, out).and_then(|()| strip_tail(out, start));
+        if result.is_err() {
+            out.truncate(start);
+            self.stream = None;
+        } else if self.no_context_takeover {
+            self.stream = None;
+        }
+        result
+    }
+
+    fn stream(&mut self) -> &mut Deflate {
+        let (level, mem_level, window_bits) = (self.level, self.mem_level, self.window_bits);
+        self.stream.get_or_insert_with(|| new_raw_deflate(level, mem_level, window_bits))
+    }
+
+    /// Feeds all of `input` with `SyncFlush` until zlib has flushed everything.
+    fn sync_flush(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), DeflateError> {
+        let stream = self.stream();
+        loop {
+            let bound = zlib_rs::compress_bound(input.len()).saturating_add(16);
+            out.reserve(bound.clamp(64, DEFLATE_STEP));
+            let spare = out.spare_capacity_mut();
+            let room = spare.len();
+            let (in_before, out_before) = (stream.total_in(), stream.total_out());
+            let status = stream
+                .compress_uninit(input, spare, DeflateFlush::SyncFlush)
+                .map_err(|e| DeflateError::Zlib(stream.error_message().unwrap_or(e.as_str())))?;
+            let consumed = delta(stream.total_in(), in_before);
+            let produced = delta(stream.total_out(), out_before);
+            // SAFETY: zlib initialised exactly `produced` bytes of the spare
+            // capacity it was handed (`produced <= room`).
+            unsafe { out.set_len(out.len() + produced.min(room)) };
+            input = &input[consumed.min(input.len())..];
+            // Done once all input is in and zlib left output room unused.
+            if input.is_empty() && produced < room {
+                return Ok(());
+            }
+            if consumed == 0 && produced == 0 && status == Status::BufError {
+                return Err(DeflateError::NoProgress);
+            }
+        }
+    }
+}
+
+/// A raw (headerless) deflate context. Parameters were range-checked by
+/// [`Deflater::new`], so zlib-rs' init (which asserts success) cannot fail.
+fn new_raw_deflate(level: u8, mem_level: u8, window_bits: u8) -> Deflate {
+    let bits = window_bits.max(MIN_ZLIB_WINDOW_BITS);
+    Deflate::new_with_config(zlib_rs::DeflateConfig {
+        level: i32::from(level),
+        mem_level: i32::from(mem_level),
+        // Negative: raw deflate, no zlib header or checksum.
+        window_bits: -i32::from(bits),
+        ..zlib_rs::DeflateConfig::default()
+    })
+}
+
+fn strip_tail(out: &mut Vec<u8>, start: usize) -> Result<(), DeflateError> {
+    if out.len() < start + TAIL.len() || !out.ends_with(&TAIL) {
+        return Err(DeflateError::MissingFlushMarker);
+    }
+    out.truncate(out.len() - TAIL.len());
+    Ok(())
+}
+
+/// Bytes moved in one zlib call (a u64 counter difference that fits in the
+/// buffer it was bounded by).
+fn delta(after: u64, before: u64) -> usize {
+    usize::try_from(after.saturating_sub(before)).unwrap_or(usize::MAX)
+}
+
+// ---------------------------------------------------------------------------
+// Inflater
+// ---------------------------------------------------------------------------
+
+/// Inflates the peer's compressed messages for one connection, piece by
+/// piece as frames (or parts of frames) arrive.
+pub struct Inflater {
+    window_bits: u8,
+    no_context_takeover: bool,
+    /// Created on first use; `None` between messages when no context takeover.
+    stream: Option<Inflate>,
+    /// The current stream has taken data of this message, so the tail must
+    /// be fed to complete its last block.
+    needs_tail: bool,
+}
+
+impl fmt::Debug for Inflater {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inflater")
+            .field("window_bits", &self.window_bits)
+            .field("no_context_takeover", &self.no_context_takeover)
+            .field("holds_context", &self.holds_context())
+            .finish()
+    }
+}
+
+impl Inflater {
+    /// `window_bits` is the negotiated limit of the peer's window (8..=15).
+    /// Allocates nothing yet.
+    pub fn new(window_bits: u8, no_context_takeover: bool) -> Result<Self, ConfigError> {
+        check_window_bits("window_bits", window_bits)?;
+        Ok(Self { window_bits, no_context_takeover, stream: None, needs_tail: false })
+    }
+
+    /// The server's decompressor for what was negotiated.
+    pub fn for_server(params: &DeflateParams) -> Result<Self, ConfigError> {
+        Self::new(params.client_max_window_bits, params.client_no_context_takeover)
+    }
+
+    /// Whether a zlib context is allocated now.
+    pub fn holds_context(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Inflates one piece of the current message's compressed payload,
+    /// appending to `out`. `max_total` (0 = no limit) bounds `out.len()`:
+    /// output grows in steps of at most 64 KiB and never past `max_total + 1`
+    /// bytes, so a compression bomb fails with `TooBig` cheaply. After an
+    /// error the context is dropped; fail the connection.
+    pub fn inflate_piece(&mut self, input: &[u8], out: &mut Vec<u8>, max_total: u64) -> Result<(), InflateError> {
+        let result = self.inflate_all(input, out, max_total, false);
+        if result.is_err() {
+            self.drop_context();
+        }
+        result
+    }
+
+    /// Ends the current message: feeds the `00 00 ff ff` tail (which can
+    /// still produce output, so `max_total` applies) and, with no context
+    /// takeover, frees the context. A message with an empty payload inflates
+    /// to nothing and leaves the context untouched: zlib could not have
+    /// produced it, and feeding a lone tail would leave the inflater in the
+    /// middle of a stored block.
+    pub fn finish_message(&mut self, out: &mut Vec<u8>, max_total: u64) -> Result<(), InflateError> {
+        let result = if self.needs_tail { self.inflate_all(&TAIL, out, max_total, true) } else { Ok(()) };
+        self.needs_tail = false;
+        if result.is_err() || self.no_context_takeover {
+            self.drop_context();
+        }
+        result
+    }
+
+    fn drop_context(&mut self) {
+        self.stream = None;
+        self.needs_tail = false;
+    }
+
+    fn stream(&mut self) -> &mut Inflate {
+        let bits = self.window_bits;
+        // `false`: raw deflate, no zlib header. Bits were checked to be
+        // 8..=15, which zlib-rs' init (asserting success) accepts.
+        self.stream.get_or_insert_with(|| Inflate::new(false, bits))
+    }
+
+    /// Inflates all of `input`; `is_tail` when it is our appended tail, which
+    /// is dropped rather than started as a new stream after a final block.
+    fn inflate_all(
+        &mut self,
+        mut input: &[u8],
+        out: &mut Vec<u8>,
+        max_total: u64,
+        is_tail: bool,
+    ) -> Result<(), InflateError> {
+        check_limit(out.len(), max_total)?;
+        loop {
+            let room = step_room(out.len(), out.capacity() - out.len(), input.len(), max_total);
+            reserve_step(out, room, max_total);
+            let step = self.inflate_step(input, out, room)?;
+            check_limit(out.len(), max_total)?;
+            input = &input[step.consumed.min(input.len())..];
+            if step.stream_end {
+                // A block with BFINAL set ends the deflate stream; RFC 7692
+                // §7.2.3.4 lets peers do that and go on, so what follows
+                // (e.g. the tail) starts a fresh stream. Such a peer cannot
+                // refer back past it (its own compressor restarted).
+                self.drop_context();
+                if input.is_empty() || is_tail {
+                    return Ok(());
+                }
+                continue;
+            }
+            if input.is_empty() && step.produced < room {
+                return Ok(());
+            }
+            if step.consumed == 0 && step.produced == 0 {
+                return Err(InflateError::Corrupt("inflate made no progress".into()));
+            }
+        }
+    }
+
+    /// One zlib call into at most `room` bytes of `out`'s spare capacity.
+    fn inflate_step(&mut self, input: &[u8], out: &mut Vec<u8>, room: usize) -> Result<Step, InflateError> {
+        if !input.is_empty() {
+            self.needs_tail = true;
+        }
+        let stream = self.stream();
+        let spare = &mut out.spare_capacity_mut()[..room];
+        let (in_before, out_before) = (stream.total_in(), stream.total_out());
+        let status = stream.decompress_uninit(input, spare, InflateFlush::SyncFlush).map_err(|e| {
+            let reason = stream.error_message().unwrap_or(e.as_str());
+            InflateError::Corrupt(reason.to_owned())
+        })?;
+        let consumed = delta(stream.total_in(), in_before);
+        let produced = delta(stream.total_out(), out_before).min(room);
+        // SAFETY: zlib initialised exactly `produced` bytes of the `room`
+        // bytes of spare capacity it was handed.
+        unsafe { out.set_len(out.len() + produced) };
+        Ok(Step { consumed, produced, stream_end: status == Status::StreamEnd })
+    }
+}
+
+/// What one inflate call did.
+struct Step {
+    consumed: usize,
+    produced: usize,
+    stream_end: bool,
+}
+
+fn check_limit(len: usize, max_total: u64) -> Result<(), InflateError> {
+    if max_total != 0 && len as u64 > max_total {
+        Err(InflateError::TooBig)
+    } else {
+        Ok(())
+    }
+}
+
+/// Output room for the next step: what `out` has spare, or about 4x the
+/// input (typical for text), within 1-64 KiB; and at most one byte past the
+/// limit, so that exceeding it is seen without inflating further.
+fn step_room(len: usize, spare: usize, input_len: usize, max_total: u64) -> usize {
+    let room = input_len.saturating_mul(4).clamp(MIN_INFLATE_STEP, INFLATE_STEP);
+    let room = room.max(spare).min(INFLATE_STEP);
+    if max_total == 0 {
+        return room;
+    }
+    let allowed = max_total.saturating_sub(len as u64).saturating_add(1);
+    usize::try_from(allowed.min(room as u64)).unwrap_or(room)
+}
+
+/// Makes room for `room` more bytes, doubling capacity as `Vec` does but
+/// never past `max_total + 1` when there is a limit.
+fn reserve_step(out: &mut Vec<u8>, room: usize, max_total: u64) {
+    let needed = out.len().saturating_add(room);
+    if needed <= out.capacity() {
+        return;
+    }
+    let mut target = out.capacity().saturating_mul(2).max(needed);
+    if max_total != 0 {
+        let cap = usize::try_from(max_total.saturating_add(1)).unwrap_or(usize::MAX);
+        target = target.min(cap.max(needed));
+    }
+    out.reserve_exact(target - out.len());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOREM: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor \
+                         incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud \
+                         exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. ";
+
+    /// Deterministic pseudo-random bytes (xorshift), compressible when `alphabet` is small.
+    fn noise(len: usize, seed: u64, alphabet: u8) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b'a'.wrapping_add((x % u64::from(alphabet)) as u8)
+            })
+            .collect()
+    }
+
+    /// A JSON-ish message: repetitive structure, varying values.
+    fn json_message(i: usize) -> Vec<u8> {
+        let mut s = String::from("[");
+        for j in 0..40 {
+            s.push_str(&format!(
+                "{{\"id\":{},\"user\":\"user{}\",\"score\":{},\"tags\":[\"alpha\",\"beta\"],\"ok\":{}}},",
+                i * 100 + j,
+                (i * 7 + j) % 13,
+                (i * 31 + j * 17) % 1000,
+                j % 2 == 0
+            ));
+        }
+        s.push(']');
+        s.into_bytes()
+    }
+
+    fn deflater(window_bits: u8, no_context_takeover: bool) -> Deflater {
+        Deflater::new(6, 8, window_bits, no_context_takeover).unwrap()
+    }
+
+    fn compress(d: &mut Deflater, data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        d.compress_message(data, &mut out).unwrap();
+        out
+    }
+
+    fn inflate(i: &mut Inflater, payload: &[u8], max_total: u64) -> Result<Vec<u8>, InflateError> {
+        let mut out = Vec::new();
+        i.inflate_piece(payload, &mut out, max_total)?;
+        i.finish_message(&mut out, max_total)?;
+        Ok(out)
+    }
+
+    /// Decodes the payloads (each with its tail restored) as one raw DEFLATE
+    /// stream with the independent decoder below, refusing any reference more
+    /// than `1 << window_bits` bytes back: what a peer limited to the
+    /// negotiated window could read. zlib-rs' own inflater cannot serve here,
+    /// as it always keeps 32 KiB and never refuses such references.
+    fn strict_inflate(payloads: &[Vec<u8>], window_bits: u8) -> Result<Vec<Vec<u8>>, String> {
+        let mut decoder = reference::Decoder::new(1 << window_bits);
+        payloads.iter().map(|p| decoder.message(&[&p[..], &TAIL[..]].concat())).collect()
+    }
+
+    /// A small DEFLATE decoder (RFC 1951, after zlib's puff.c) for tests only.
+    mod reference {
+        const LEN_BASE: [u16; 29] = [
+            3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195,
+            227, 258,
+        ];
+        const LEN_EXTRA: [u8; 29] =
+            [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+        const DIST_BASE: [u16; 30] = [
+            1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
+            4097, 6145, 8193, 12289, 16385, 24577,
+        ];
+        const DIST_EXTRA: [u8; 30] =
+            [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+        const CODE_LENGTH_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+
+        /// Canonical Huffman code: codes per length, symbols in code order.
+        struct Huffman {
+            count: [u16; 16],
+            symbol: Vec<u16>,
+        }
+
+        impl Huffman {
+            fn new(lengths: &[u8]) -> Self {
+                let mut count = [0u16; 16];
+                lengths.iter().for_each(|&l| count[usize::from(l)] += 1);
+                let mut offset = [0u16; 16];
+                for len in 1..15 {
+                    offset[len + 1] = offset[len] + count[len];
+                }
+                let mut symbol = vec![0; lengths.len()];
+                for (sym, &len) in lengths.iter().enumerate().filter(|(_, l)| **l != 0) {
+                    symbol[usize::from(offset[usize::from(len)])] = sym as u16;
+                    offset[usize::from(len)] += 1;
+                }
+                count[0] = 0;
+                Self { count, symbol }
+            }
+        }
+
+        pub struct Decoder {
+            window: usize,
+            history: Vec<u8>,
+        }
+
+        struct Bits<'a> {
+            data: &'a [u8],
+            pos: usize,
+        }
+
+        impl Bits<'_> {
+            fn bits(&mut self, n: u8) -> Result<usize, String> {
+                let mut value = 0;
+                for i in 0..n {
+                    let byte = self.data.get(self.pos / 8).ok_or("unexpected end of data")?;
+                    value |= usize::from((byte >> (self.pos % 8)) & 1) << i;
+                    self.pos += 1;
+                }
+                Ok(value)
+            }
+
+            fn decode(&mut self, h: &Huffman) -> Result<usize, String> {
+                let (mut code, mut first, mut index) = (0i32, 0i32, 0i32);
+                for len in 1..16 {
+                    code |= self.bits(1)? as i32;
+                    let count = i32::from(h.count[len]);
+                    if code - first < count {
+                        return Ok(usize::from(h.symbol[(index + code - first) as usize]));
+                    }
+                    index += count;
+                    first = (first + count) << 1;
+                    code <<= 1;
+                }
+                Err("invalid Huffman code".into())
+            }
+        }
+
+        impl Decoder {
+            pub fn new(window: usize) -> Self {
+                Self { window, history: Vec::new() }
+            }
+
+            /// Decodes whole blocks until the data ends; returns their output.
+            pub fn message(&mut self, data: &[u8]) -> Result<Vec<u8>, String> {
+                let start = self.history.len();
+                let mut bits = Bits { data, pos: 0 };
+                while bits.pos < data.len() * 8 {
+                    let last = bits.bits(1)? == 1;
+                    match bits.bits(2)? {
+                        0 => self.stored(&mut bits)?,
+                        1 => self.fixed(&mut bits)?,
+                        2 => self.dynamic(&mut bits)?,
+                        _ => return Err("reserved block type".into()),
+                    }
+                    if last {
+                        return Err("unexpected BFINAL block".into());
+                    }
+                }
+                Ok(self.history[start..].to_vec())
+            }
+
+            fn stored(&mut self, bits: &mut Bits) -> Result<(), String> {
+                bits.pos = bits.pos.div_ceil(8) * 8;
+                let (len, nlen) = (bits.bits(16)?, bits.bits(16)?);
+                if len != !nlen & 0xffff {
+                    return Err("stored block length mismatch".into());
+                }
+                let at = bits.pos / 8;
+                let block = bits.data.get(at..at + len).ok_or("stored block truncated")?;
+                self.history.extend_from_slice(block);
+                bits.pos += len * 8;
+                Ok(())
+            }
+
+            fn fixed(&mut self, bits: &mut Bits) -> Result<(), String> {
+                let mut lengths = [0u8; 288];
+                lengths[..144].fill(8);
+                lengths[144..256].fill(9);
+                lengths[256..280].fill(7);
+                lengths[280..].fill(8);
+                self.codes(bits, &Huffman::new(&lengths), &Huffman::new(&[5; 30]))
+            }
+
+            fn dynamic(&mut self, bits: &mut Bits) -> Result<(), String> {
+                let (nlen, ndist, ncode) = (bits.bits(5)? + 257, bits.bits(5)? + 1, bits.bits(4)? + 4);
+                let mut code_lengths = [0u8; 19];
+                for &i in &CODE_LENGTH_ORDER[..ncode] {
+                    code_lengths[i] = bits.bits(3)? as u8;
+                }
+                let code_huffman = Huffman::new(&code_lengths);
+                let mut lengths = Vec::with_capacity(nlen + ndist);
+                while lengths.len() < nlen + ndist {
+                    let (value, repeat) = match bits.decode(&code_huffman)? {
+                        sym @ 0..=15 => (sym as u8, 1),
+                        16 => (*lengths.last().ok_or("repeat with no previous length")?, 3 + bits.bits(2)?),
+                        17 => (0, 3 + bits.bits(3)?),
+                        _ => (0, 11 + bits.bits(7)?),
+                    };
+                    lengths.extend(std::iter::repeat_n(value, repeat));
+                }
+                if lengths.len() != nlen + ndist {
+                    return Err("too many code lengths".into());
+                }
+                self.codes(bits, &Huffman::new(&lengths[..nlen]), &Huffman::new(&lengths[nlen..]))
+            }
+
+            fn codes(&mut self, bits: &mut Bits, lit: &Huffman, dist: &Huffman) -> Result<(), String> {
+                loop {
+                    let sym = bits.decode(lit)?;
+                    if sym < 256 {
+                        self.history.push(sym as u8);
+                        continue;
+                    }
+                    if sym == 256 {
+                        return Ok(());
+                    }
+                    let i = sym - 257;
+                    let len = usize::from(*LEN_BASE.get(i).ok_or("bad length symbol")?) + bits.bits(LEN_EXTRA[i])?;
+                    let d = bits.decode(dist)?;
+                    let distance =
+                        usize::from(*DIST_BASE.get(d).ok_or("bad distance symbol")?) + bits.bits(DIST_EXTRA[d])?;
+                    if distance > self.window {
+                        return Err(format!("distance {distance} beyond the {}-byte window", self.window));
+                    }
+                    if distance > self.history.len() {
+                        return Err("distance before the start of the data".into());
+                    }
+                    for _ in 0..len {
+                        self.history.push(self.history[self.history.len() - distance]);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn round_trip_text_and_binary() {
+        let mut d = deflater(15, false);
+        let mut i = Inflater::new(15, false).unwrap();
+        let binary: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        for message in [LOREM.as_bytes().to_vec(), binary, noise(3000, 7, 255), b"x".to_vec()] {
+            let payload = compress(&mut d, &message);
+            assert_eq!(inflate(&mut i, &payload, 0).unwrap(), message);
+        }
+    }
+
+    #[test]
+    fn empty_message_is_one_zero_byte_and_round_trips() {
+        for no_context_takeover in [false, true] {
+            let mut d = deflater(15, no_context_takeover);
+            let mut i = Inflater::new(15, no_context_takeover).unwrap();
+            for message in [&b""[..], LOREM.as_bytes(), b"", b"", LOREM.as_bytes()] {
+                let payload = compress(&mut d, message);
+                if message.is_empty() {
+                    assert_eq!(payload, [0x00]);
+                }
+                assert_eq!(inflate(&mut i, &payload, 0).unwrap(), message);
+            }
+        }
+    }
+
+    #[test]
+    fn empty_payload_inflates_to_nothing_and_keeps_the_context() {
+        let mut d = deflater(15, false);
+        let mut i = Inflater::new(15, false).unwrap();
+        let first = compress(&mut d, LOREM.as_bytes());
+        assert_eq!(inflate(&mut i, &first, 0).unwrap(), LOREM.as_bytes());
+        assert_eq!(inflate(&mut i, &[], 0).unwrap(), b"");
+        let second = compress(&mut d, LOREM.as_bytes());
+        assert_eq!(inflate(&mut i, &second, 0).unwrap(), LOREM.as_bytes());
+    }
+
+    #[test]
+    fn context_takeover_shrinks_repeated_messages_only_when_on() {
+        let message = json_message(1);
+        let mut on = deflater(15, false);
+        let mut off = deflater(15, true);
+        let (on1, on2) = (compress(&mut on, &message), compress(&mut on, &message));
+        let (off1, off2) = (compress(&mut off, &message), compress(&mut off, &message));
+        assert!(on2.len() * 4 < on1.len(), "takeover: {} then {}", on1.len(), on2.len());
+        assert_eq!(off1, off2);
+        assert_eq!(on1, off1);
+    }
+
+    #[test]
+    fn many_messages_with_and_without_takeover() {
+        for (deflate_nct, inflate_nct) in [(false, false), (true, true), (true, false)] {
+            let mut d = deflater(15, deflate_nct);
+            let mut i = Inflater::new(15, inflate_nct).unwrap();
+            for n in 0..200 {
+                let message = json_message(n % 17);
+                let payload = compress(&mut d, &message);
+                assert_eq!(inflate(&mut i, &payload, 0).unwrap(), message, "message {n}");
+                assert_eq!(d.holds_context(), !deflate_nct);
+                assert_eq!(i.holds_context(), !inflate_nct);
+            }
+        }
+    }
+
+    #[test]
+    fn release_is_safe_between_messages_with_takeover() {
+        let mut d = deflater(15, false);
+        let mut i = Inflater::new(15, false).unwrap();
+        for n in 0..10 {
+            let message = json_message(n);
+            let payload = compress(&mut d, &message);
+            if n % 3 == 0 {
+                d.release();
+                assert!(!d.holds_context());
+            }
+            assert_eq!(inflate(&mut i, &payload, 0).unwrap(), message);
+        }
+    }
+
+    #[test]
+    fn no_context_takeover_holds_nothing_when_idle() {
+        let mut d = deflater(15, true);
+        let mut i = Inflater::new(15, true).unwrap();
+        assert!(!d.holds_context() && !i.holds_context());
+        let payload = compress(&mut d, LOREM.as_bytes());
+        assert!(!d.holds_context());
+        let mut out = Vec::new();
+        i.inflate_piece(&payload, &mut out, 0).unwrap();
+        assert!(i.holds_context(), "mid-message");
+        i.finish_message(&mut out, 0).unwrap();
+        assert!(!i.holds_context());
+    }
+
+    #[test]
+    fn every_window_size_and_level_round_trips() {
+        let messages: Vec<Vec<u8>> =
+            (0..6).map(|n| if n % 2 == 0 { json_message(n) } else { noise(4000, n as u64, 6) }).collect();
+        for bits in 8..=15u8 {
+            for level in [0, 1, 6, 9] {
+                let mut d = Deflater::new(level, 8, bits, false).unwrap();
+                let mut i = Inflater::new(bits, false).unwrap();
+                let payloads: Vec<Vec<u8>> = messages.iter().map(|m| compress(&mut d, m)).collect();
+                for (payload, message) in payloads.iter().zip(&messages) {
+                    assert_eq!(&inflate(&mut i, payload, 0).unwrap(), message, "bits {bits} level {level}");
+                }
+                // A fresh inflater limited to the negotiated window also reads it.
+                assert_eq!(strict_inflate(&payloads, bits).unwrap(), messages, "bits {bits} level {level}");
+            }
+        }
+    }
+
+    #[test]
+    fn window_8_output_fits_a_256_byte_window() {
+        // Repeats at distances 257..511 tempt a 512-byte window to reach back
+        // too far; data made for a 15-bit window must fail the strict check.
+        let mut message = Vec::new();
+        for period in [300usize, 400, 500, 260] {
+            let unit = noise(period, period as u64, 255);
+            for _ in 0..8 {
+                message.extend_from_slice(&unit);
+            }
+        }
+        let messages = vec![message.clone(), message];
+        for level in 0..=9 {
+            for mem_level in [1, 8, 9] {
+                let mut d = Deflater::new(level, mem_level, 8, false).unwrap();
+                let payloads: Vec<Vec<u8>> = messages.iter().map(|m| compress(&mut d, m)).collect();
+                assert_eq!(strict_inflate(&payloads, 8).unwrap(), messages, "level {level} mem_level {mem_level}");
+            }
+        }
+        let mut wide = deflater(15, false);
+        let payloads: Vec<Vec<u8>> = messages.iter().map(|m| compress(&mut wide, m)).collect();
+        let err = strict_inflate(&payloads, 8).unwrap_err();
+        assert!(err.contains("beyond the 256-byte window"), "the strict check must catch far references: {err}");
+    }
+
+    #[test]
+    fn rfc_7692_hello_examples() {
+        // §7.2.3.1: one message, "Hello".
+        let mut i = Inflater::new(15, false).unwrap();
+        assert_eq!(inflate(&mut i, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00], 0).unwrap(), b"Hello");
+        // §7.2.3.2: the second "Hello" refers back into the first message.
+        assert_eq!(inflate(&mut i, &[0xf2, 0x00, 0x11, 0x00, 0x00], 0).unwrap(), b"Hello");
+        // §7.2.3.1, the same payload split over two fragments.
+        let mut i = Inflater::new(15, true).unwrap();
+        let mut out = Vec::new();
+        i.inflate_piece(&[0xf2, 0x48, 0xcd], &mut out, 0).unwrap();
+        i.inflate_piece(&[0xc9, 0xc9, 0x07, 0x00], &mut out, 0).unwrap();
+        i.finish_message(&mut out, 0).unwrap();
+        assert_eq!(out, b"Hello");
+        // §7.2.3.3: no compression (stored block).
+        let mut i = Inflater::new(15, false).unwrap();
+        assert_eq!(
+            inflate(&mut i, &[0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00], 0).unwrap(),
+            b"Hello"
+        );
+    }
+
+    #[test]
+    fn bfinal_block_then_more_messages() {
+        // §7.2.3.4: "Hello" in a block with BFINAL set, then an extra 0x00.
+        let mut i = Inflater::new(15, false).unwrap();
+        let payload = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+        assert_eq!(inflate(&mut i, &payload, 0).unwrap(), b"Hello");
+        assert_eq!(inflate(&mut i, &payload, 0).unwrap(), b"Hello");
+        // Without the extra 0x00 byte, too.
+        assert_eq!(inflate(&mut i, &payload[..7], 0).unwrap(), b"Hello");
+        let mut d = deflater(15, true);
+        assert_eq!(inflate(&mut i, &compress(&mut d, LOREM.as_bytes()), 0).unwrap(), LOREM.as_bytes());
+    }
+
+    #[test]
+    fn split_pieces_equal_one_shot() {
+        let messages: Vec<Vec<u8>> = (0..5).map(json_message).collect();
+        let mut d = deflater(15, false);
+        let payloads: Vec<Vec<u8>> = messages.iter().map(|m| compress(&mut d, m)).collect();
+        for piece in [1, 2, 3, 7, 100, 1000] {
+            let mut i = Inflater::new(15, false).unwrap();
+            for (payload, message) in payloads.iter().zip(&messages) {
+                let mut out = Vec::new();
+                for chunk in payload.chunks(piece) {
+                    i.inflate_piece(chunk, &mut out, 0).unwrap();
+                    i.inflate_piece(&[], &mut out, 0).unwrap();
+                }
+                i.finish_message(&mut out, 0).unwrap();
+                assert_eq!(&out, message, "piece size {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn large_message_round_trips_through_several_steps() {
+        let message = noise(3 * INFLATE_STEP + 123, 99, 4);
+        let mut d = deflater(15, false);
+        let mut i = Inflater::new(15, false).unwrap();
+        let payload = compress(&mut d, &message);
+        assert_eq!(inflate(&mut i, &payload, message.len() as u64).unwrap(), message);
+        let payload = compress(&mut d, &message);
+        assert_eq!(inflate(&mut i, &payload, message.len() as u64 - 1), Err(InflateError::TooBig));
+    }
+
+    #[test]
+    fn bomb_is_stopped_without_inflating_it_all() {
+        let zeros = vec![0u8; 10 * 1024 * 1024];
+        let payload = compress(&mut deflater(15, true), &zeros);
+        assert!(payload.len() < 16 * 1024, "bomb is {} bytes", payload.len());
+        let limit = 1024 * 1024;
+        let mut i = Inflater::new(15, true).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(i.inflate_piece(&payload, &mut out, limit), Err(InflateError::TooBig));
+        assert!(out.capacity() as u64 <= limit + 1, "allocated {}", out.capacity());
+        assert!(!i.holds_context());
+        // In small pieces, and with the limit reached only by the tail.
+        let mut i = Inflater::new(15, true).unwrap();
+        let mut out = Vec::new();
+        let result = payload.chunks(100).try_for_each(|chunk| i.inflate_piece(chunk, &mut out, limit));
+        assert_eq!(result, Err(InflateError::TooBig));
+        let exact = compress(&mut deflater(15, true), &zeros[..1000]);
+        let mut i = Inflater::new(15, true).unwrap();
+        assert_eq!(inflate(&mut i, &exact, 1000).unwrap().len(), 1000);
+        assert_eq!(inflate(&mut i, &exact, 999), Err(InflateError::TooBig));
+    }
+
+    #[test]
+    fn corrupt_input_is_an_error() {
+        let mut i = Inflater::new(15, false).unwrap();
+        // BTYPE 11 is reserved.
+        let err = inflate(&mut i, &[0xff, 0xff, 0xff], 0).unwrap_err();
+        assert!(matches!(err, InflateError::Corrupt(_)), "{err:?}");
+        assert_eq!(err.close_code(), 1007);
+        assert_eq!(ProtocolError::from(&err).close_code, 1007);
+        assert!(!i.holds_context());
+        // Stored block whose NLEN is not the complement of LEN.
+        let err = inflate(&mut Inflater::new(15, false).unwrap(), &[0x00, 0x05, 0x00, 0x00, 0x00], 0).unwrap_err();
+        assert!(matches!(err, InflateError::Corrupt(_)), "{err:?}");
+        // A reference before the start of the stream.
+        let mut d = deflater(15, false);
+        let _ = compress(&mut d, LOREM.as_bytes());
+        let second = compress(&mut d, LOREM.as_bytes());
+        let err = inflate(&mut Inflater::new(15, false).unwrap(), &second, 0).unwrap_err();
+        assert!(matches!(&err, InflateError::Corrupt(msg) if msg.contains("distance")), "{err:?}");
+        assert_eq!(InflateError::TooBig.close_code(), 1009);
+    }
+
+    #[test]
+    fn constructor_ranges() {
+        assert_eq!(Deflater::new(10, 8, 15, false).unwrap_err().field, "level");
+        assert_eq!(Deflater::new(6, 0, 15, false).unwrap_err().field, "mem_level");
+        assert_eq!(Deflater::new(6, 8, 7, false).unwrap_err().field, "window_bits");
+        assert_eq!(Inflater::new(16, false).unwrap_err().field, "window_bits");
+        let params = DeflateParams {
+            server_no_context_takeover: true,
+            client_no_context_takeover: false,
+            server_max_window_bits: 8,
+            client_max_window_bits: 10,
+        };
+        let d = Deflater::for_server(&params, &DeflateConfig::default()).unwrap();
+        assert!(d.no_context_takeover && d.window_bits == 8 && d.level == 6);
+        let i = Inflater::for_server(&params).unwrap();
+        assert!(!i.no_context_takeover && i.window_bits == 10);
+    }
+}

@@ -1,0 +1,674 @@
+//! permessage-deflate negotiation, server side (RFC 7692 §5-§7).
+//!
+//! The server reads the client's `Sec-WebSocket-Extensions` offers, accepts
+//! the first permessage-deflate offer it can honour, and answers with the
+//! parameters in force. Per RFC 7692 §5 a bad *offer* is declined (the
+//! connection then runs uncompressed); only a header whose *syntax* is broken
+//! fails the handshake (400), as RFC 6455 §4.2.1 asks of malformed headers.
+//! Where the RFC leaves a choice, the `ws` package's `acceptAsServer` is
+//! followed (see [`negotiate`]).
+
+use std::fmt;
+
+use crate::error::ArgumentError;
+
+/// The registered extension name (RFC 7692 §7).
+pub const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
+/// Smallest LZ77 window RFC 7692 allows to negotiate (256 bytes).
+pub const MIN_WINDOW_BITS: u8 = 8;
+/// Largest LZ77 window, and the one in force when none is negotiated.
+pub const MAX_WINDOW_BITS: u8 = 15;
+
+/// Server configuration of permessage-deflate (mirrors `ws`' options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeflateConfig {
+    /// Always answer `server_no_context_takeover`: our compressor then keeps no
+    /// state between messages, so idle connections hold no deflate memory.
+    pub server_no_context_takeover: bool,
+    /// Always answer `client_no_context_takeover`: our decompressor then keeps
+    /// no state between messages.
+    pub client_no_context_takeover: bool,
+    /// Largest window we compress with; `None` = whatever the client allows.
+    pub server_max_window_bits: Option<u8>,
+    /// Window we ask the client to compress with. `Some` declines offers that
+    /// lack `client_max_window_bits` (the server may not send it then).
+    pub client_max_window_bits: Option<u8>,
+    /// zlib level 0-9. Default 6, zlib's and therefore `ws`' default.
+    pub level: u32,
+    /// zlib memLevel 1-9 (size of the compressor's symbol buffers).
+    pub mem_level: u8,
+    /// Messages shorter than this many bytes are sent uncompressed (`ws`: 1024).
+    pub threshold: usize,
+}
+
+impl Default for DeflateConfig {
+    fn default() -> Self {
+        Self {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: None,
+            client_max_window_bits: None,
+            level: 6,
+            mem_level: 8,
+            threshold: 1024,
+        }
+    }
+}
+
+impl DeflateConfig {
+    /// Checks every field's range; the error names the first bad field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(bits) = self.server_max_window_bits {
+            check_window_bits("server_max_window_bits", bits)?;
+        }
+        if let Some(bits) = self.client_max_window_bits {
+            check_window_bits("client_max_window_bits", bits)?;
+        }
+        check_range("level", u64::from(self.level), 0, 9)?;
+        check_range("mem_level", u64::from(self.mem_level), 1, 9)
+    }
+}
+
+/// Window bits must be 8..=15 (RFC 7692 §7.1.2).
+pub(crate) fn check_window_bits(field: &'static str, bits: u8) -> Result<(), ConfigError> {
+    check_range(field, u64::from(bits), u64::from(MIN_WINDOW_BITS), u64::from(MAX_WINDOW_BITS))
+}
+
+pub(crate) fn check_range(field: &'static str, value: u64, min: u64, max: u64) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError { field, message: format!("{field} must be between {min} and {max}, got {value}") })
+    }
+}
+
+/// A configuration value out of range; `field` is the Rust field name so the
+/// binding can translate it to its option name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<ConfigError> for ArgumentError {
+    fn from(e: ConfigError) -> Self {
+        ArgumentError::range(e.message)
+    }
+}
+
+/// What is in force once the handshake is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeflateParams {
+    /// We reset our compressor after every message.
+    pub server_no_context_takeover: bool,
+    /// The client resets its compressor after every message, so we may reset
+    /// our decompressor too.
+    pub client_no_context_takeover: bool,
+    /// Window we compress with (15 unless negotiated).
+    pub server_max_window_bits: u8,
+    /// Window the client compresses with (15 unless negotiated).
+    pub client_max_window_bits: u8,
+}
+
+/// One extension parameter; the name is lower-cased, a quoted value unquoted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionParam {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// One offered extension; the name is lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub name: String,
+    pub params: Vec<ExtensionParam>,
+}
+
+/// A syntax error in a `Sec-WebSocket-Extensions` value, at byte `position`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseError {
+    pub position: usize,
+    pub message: &'static str,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid Sec-WebSocket-Extensions header: {} at index {}", self.message, self.position)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Why the handshake must fail rather than merely go on without compression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NegotiationError {
+    /// The header is not valid syntax: answer 400.
+    Syntax(ParseError),
+    /// Our own configuration is out of range: a server bug, answer 500.
+    Config(ConfigError),
+}
+
+impl NegotiationError {
+    /// The HTTP status to refuse the upgrade with.
+    pub fn status(&self) -> u16 {
+        match self {
+            NegotiationError::Syntax(_) => 400,
+            NegotiationError::Config(_) => 500,
+        }
+    }
+}
+
+impl fmt::Display for NegotiationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NegotiationError::Syntax(e) => e.fmt(f),
+            NegotiationError::Config(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for NegotiationError {}
+
+impl From<ParseError> for NegotiationError {
+    fn from(e: ParseError) -> Self {
+        NegotiationError::Syntax(e)
+    }
+}
+
+impl From<NegotiationError> for crate::handshake::HandshakeError {
+    fn from(e: NegotiationError) -> Self {
+        crate::handshake::HandshakeError { status: e.status(), message: e.to_string() }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parsing (RFC 6455 §9.1 grammar, RFC 7230 §3.2.6 tokens and quoted-strings)
+// ---------------------------------------------------------------------------
+
+/// Parses a `Sec-WebSocket-Extensions` value into offers, in order.
+///
+/// Several header lines must be joined with ", " first (RFC 7230 §3.2.2).
+/// Optional whitespace is allowed around every separator, and empty list
+/// elements (`a, , b`) are skipped as RFC 7230 §7 requires; anything else
+/// that does not fit the grammar is an error. A quoted value must still be a
+/// token once unescaped (RFC 6455 §9.1).
+pub fn parse_extensions(header: &str) -> Result<Vec<Offer>, ParseError> {
+    let mut cursor = Cursor { bytes: header.as_bytes(), pos: 0 };
+    let mut offers = Vec::new();
+    loop {
+        cursor.skip_ows();
+        match cursor.peek() {
+            None => return Ok(offers),
+            Some(b',') => cursor.pos += 1,
+            Some(_) => offers.push(cursor.extension()?),
+        }
+    }
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn error(&self, message: &'static str) -> ParseError {
+        ParseError { position: self.pos, message }
+    }
+
+    fn skip_ows(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+    }
+
+    /// `extension-token *( ";" extension-param )`, consuming a trailing ",".
+    fn extension(&mut self) -> Result<Offer, ParseError> {
+        let name = self.token("expected an extension name")?.to_ascii_lowercase();
+        let mut params = Vec::new();
+        loop {
+            self.skip_ows();
+            match self.peek() {
+                None => break,
+                Some(b',') => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(b';') => {
+                    self.pos += 1;
+                    self.skip_ows();
+                    params.push(self.param()?);
+                }
+                Some(_) => return Err(self.error("unexpected character")),
+            }
+        }
+        Ok(Offer { name, params })
+    }
+
+    /// `token [ "=" ( token | quoted-string ) ]`.
+    fn param(&mut self) -> Result<ExtensionParam, ParseError> {
+        let name = self.token("expected a parameter name")?.to_ascii_lowercase();
+        self.skip_ows();
+        if self.peek() != Some(b'=') {
+            return Ok(ExtensionParam { name, value: None });
+        }
+        self.pos += 1;
+        self.skip_ows();
+        let value = if self.peek() == Some(b'"') {
+            self.quoted_token()?
+        } else {
+            self.token("expected a parameter value")?.to_owned()
+        };
+        Ok(ExtensionParam { name, value: Some(value) })
+    }
+
+    fn token(&mut self, missing: &'static str) -> Result<&str, ParseError> {
+        let start = self.pos;
+        while self.peek().is_some_and(is_tchar) {
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return Err(self.error(missing));
+        }
+        // Token characters are ASCII, so this slice is on char boundaries.
+        std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.error(missing))
+    }
+
+    /// A quoted-string whose unescaped content must be a token.
+    fn quoted_token(&mut self) -> Result<String, ParseError> {
+        let start = self.pos;
+        self.pos += 1; // opening quote
+        let mut value = String::new();
+        loop {
+            let byte = self.peek().ok_or(ParseError { position: start, message: "unterminated quoted string" })?;
+            self.pos += 1;
+            let ch = match byte {
+                b'"' => break,
+                b'\\' => self.peek().ok_or(ParseError { position: start, message: "unterminated quoted string" })?,
+                _ => byte,
+            };
+            if byte == b'\\' {
+                self.pos += 1;
+            }
+            if !is_tchar(ch) {
+                return Err(ParseError { position: self.pos - 1, message: "quoted value is not a token" });
+            }
+            value.push(char::from(ch));
+        }
+        if value.is_empty() {
+            return Err(ParseError { position: start, message: "quoted value is not a token" });
+        }
+        Ok(value)
+    }
+}
+
+/// RFC 7230 §3.2.6 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+// ---------------------------------------------------------------------------
+// Negotiation
+// ---------------------------------------------------------------------------
+
+/// Accepts the first acceptable permessage-deflate offer in `header`.
+///
+/// Returns the parameters in force and the `Sec-WebSocket-Extensions`
+/// response value, `Ok(None)` when no offer can be accepted (run
+/// uncompressed), or an error when the handshake must fail: a header that is
+/// not valid syntax (400), or an out-of-range `config` (500).
+///
+/// Per offer (RFC 7692 §7.1, choices as `ws` v8 `acceptAsServer`):
+/// - unknown or repeated parameters, or invalid values: declined (§5);
+/// - `client_max_window_bits` configured but not offered: declined, since a
+///   server may only send it when offered (§7.1.2.2) and `ws` insists on it;
+/// - window bits in the answer: the smaller of ours and the client's;
+/// - a valueless `client_max_window_bits` with none configured is not
+///   echoed (the client then uses up to 15); a valued one is echoed;
+/// - `*_no_context_takeover`, offered or configured, is in the answer.
+pub fn negotiate(header: &str, config: &DeflateConfig) -> Result<Option<(DeflateParams, String)>, NegotiationError> {
+    config.validate().map_err(NegotiationError::Config)?;
+    let offers = parse_extensions(header)?;
+    Ok(offers.iter().filter(|offer| offer.name == PERMESSAGE_DEFLATE).find_map(|offer| accept_offer(offer, config)))
+}
+
+/// What the client said about `client_max_window_bits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientBits {
+    Absent,
+    /// Valueless: "I can limit my window if you tell me to".
+    Supported,
+    Limit(u8),
+}
+
+/// The parameters of one offer, once validated.
+#[derive(Debug, Clone, Copy)]
+struct OfferedParams {
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+    server_max_window_bits: Option<u8>,
+    client_max_window_bits: ClientBits,
+}
+
+impl OfferedParams {
+    /// `None` when the offer must be declined (RFC 7692 §5).
+    fn from_offer(offer: &Offer) -> Option<Self> {
+        let mut seen = Vec::with_capacity(offer.params.len());
+        let mut offered = OfferedParams {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: None,
+            client_max_window_bits: ClientBits::Absent,
+        };
+        for param in &offer.params {
+            if seen.contains(&param.name.as_str()) {
+                return None;
+            }
+            seen.push(param.name.as_str());
+            let value = param.value.as_deref();
+            match param.name.as_str() {
+                "server_no_context_takeover" if value.is_none() => offered.server_no_context_takeover = true,
+                "client_no_context_takeover" if value.is_none() => offered.client_no_context_takeover = true,
+                "server_max_window_bits" => offered.server_max_window_bits = Some(parse_window_bits(value?)?),
+                "client_max_window_bits" => {
+                    offered.client_max_window_bits = match value {
+                        None => ClientBits::Supported,
+                        Some(v) => ClientBits::Limit(parse_window_bits(v)?),
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(offered)
+    }
+}
+
+/// RFC 7692 §7.1.2.1: `%x38-39 / "1" %x30-35`, i.e. "8".."15", no leading zero.
+fn parse_window_bits(value: &str) -> Option<u8> {
+    let bits = match value {
+        "8" => 8,
+        "9" => 9,
+        "10" => 10,
+        "11" => 11,
+        "12" => 12,
+        "13" => 13,
+        "14" => 14,
+        "15" => 15,
+        _ => return None,
+    };
+    Some(bits)
+}
+
+fn accept_offer(offer: &Offer, config: &DeflateConfig) -> Option<(DeflateParams, String)> {
+    let offered = OfferedParams::from_offer(offer)?;
+    if config.client_max_window_bits.is_some() && offered.client_max_window_bits == ClientBits::Absent {
+        return None;
+    }
+    let server_bits = min_some(offered.server_max_window_bits, config.server_max_window_bits);
+    let client_bits = match offered.client_max_window_bits {
+        ClientBits::Absent => None,
+        ClientBits::Supported => config.client_max_window_bits,
+        ClientBits::Limit(limit) => min_some(Some(limit), config.client_max_window_bits),
+    };
+    let params = DeflateParams {
+        server_no_context_takeover: offered.server_no_context_takeover || config.server_no_context_takeover,
+        client_no_context_takeover: offered.client_no_context_takeover || config.client_no_context_takeover,
+        server_max_window_bits: server_bits.unwrap_or(MAX_WINDOW_BITS),
+        client_max_window_bits: client_bits.unwrap_or(MAX_WINDOW_BITS),
+    };
+    Some((params, response_value(&params, server_bits, client_bits)))
+}
+
+/// The smaller of two optional limits; one alone wins.
+fn min_some(a: Option<u8>, b: Option<u8>) -> Option<u8> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The response header value; window bits only when they are to be sent.
+fn response_value(params: &DeflateParams, server_bits: Option<u8>, client_bits: Option<u8>) -> String {
+    let mut value = String::from(PERMESSAGE_DEFLATE);
+    if params.server_no_context_takeover {
+        value.push_str("; server_no_context_takeover");
+    }
+    if params.client_no_context_takeover {
+        value.push_str("; client_no_context_takeover");
+    }
+    if let Some(bits) = server_bits {
+        value.push_str(&format!("; server_max_window_bits={bits}"));
+    }
+    if let Some(bits) = client_bits {
+        value.push_str(&format!("; client_max_window_bits={bits}"));
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn param(name: &str, value: Option<&str>) -> ExtensionParam {
+        ExtensionParam { name: name.into(), value: value.map(Into::into) }
+    }
+
+    fn accept(header: &str, config: &DeflateConfig) -> (DeflateParams, String) {
+        negotiate(header, config).unwrap().unwrap()
+    }
+
+    fn default_params() -> DeflateParams {
+        DeflateParams {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        }
+    }
+
+    #[test]
+    fn parses_several_extensions_params_and_quotes() {
+        let offers = parse_extensions(
+            "permessage-deflate; client_max_window_bits, Foo ;a=1 ; B = \"x\\yz\"\t,, x-webkit-deflate-frame",
+        )
+        .unwrap();
+        assert_eq!(
+            offers,
+            vec![
+                Offer { name: "permessage-deflate".into(), params: vec![param("client_max_window_bits", None)] },
+                Offer { name: "foo".into(), params: vec![param("a", Some("1")), param("b", Some("xyz"))] },
+                Offer { name: "x-webkit-deflate-frame".into(), params: vec![] },
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_and_blank_headers_have_no_offers() {
+        assert_eq!(parse_extensions("").unwrap(), vec![]);
+        assert_eq!(parse_extensions(" , ,").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn syntax_errors() {
+        for (header, position) in [
+            (";a", 0),
+            ("a;", 2),
+            ("a;;b", 2),
+            ("a b", 2),
+            ("a; b=", 5),
+            ("a; b=\"1", 5),
+            ("a; b=\"\"", 5),
+            ("a; b=\"1 2\"", 7),
+            ("a; b=1 2", 7),
+            ("a; b=@", 5),
+            ("a=1", 1),
+            ("pérmessage", 1),
+        ] {
+            let err = parse_extensions(header).unwrap_err();
+            assert_eq!(err.position, position, "{header}: {err}");
+        }
+    }
+
+    #[test]
+    fn syntax_error_fails_the_handshake_with_400() {
+        let err = negotiate("permessage-deflate; a=\"", &DeflateConfig::default()).unwrap_err();
+        assert_eq!(err.status(), 400);
+        let handshake: crate::handshake::HandshakeError = err.into();
+        assert_eq!(handshake.status, 400);
+    }
+
+    #[test]
+    fn plain_offer_is_accepted_as_is() {
+        let (params, response) = accept("permessage-deflate", &DeflateConfig::default());
+        assert_eq!(params, default_params());
+        assert_eq!(response, "permessage-deflate");
+    }
+
+    #[test]
+    fn names_are_case_insensitive() {
+        let (params, response) = accept("PerMessage-Deflate; Server_No_Context_Takeover", &DeflateConfig::default());
+        assert!(params.server_no_context_takeover);
+        assert_eq!(response, "permessage-deflate; server_no_context_takeover");
+    }
+
+    #[test]
+    fn other_extensions_are_ignored() {
+        assert_eq!(negotiate("x-foo; bar=1", &DeflateConfig::default()).unwrap(), None);
+        assert!(negotiate("x-foo, permessage-deflate", &DeflateConfig::default()).unwrap().is_some());
+    }
+
+    #[test]
+    fn bad_offers_are_declined_and_the_next_one_taken() {
+        for bad in [
+            "permessage-deflate; foo",
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            "permessage-deflate; server_no_context_takeover=1",
+            "permessage-deflate; client_no_context_takeover=\"x\"",
+            "permessage-deflate; server_max_window_bits",
+            "permessage-deflate; server_max_window_bits=7",
+            "permessage-deflate; server_max_window_bits=16",
+            "permessage-deflate; server_max_window_bits=09",
+            "permessage-deflate; client_max_window_bits=0",
+            "permessage-deflate; client_max_window_bits=1; client_max_window_bits=10",
+        ] {
+            assert_eq!(negotiate(bad, &DeflateConfig::default()).unwrap(), None, "{bad}");
+            let header = format!("{bad}, permessage-deflate; client_no_context_takeover");
+            let (params, _) = accept(&header, &DeflateConfig::default());
+            assert!(params.client_no_context_takeover, "{header}");
+        }
+    }
+
+    #[test]
+    fn quoted_window_bits_are_accepted() {
+        let (params, response) = accept("permessage-deflate; server_max_window_bits=\"10\"", &DeflateConfig::default());
+        assert_eq!(params.server_max_window_bits, 10);
+        assert_eq!(response, "permessage-deflate; server_max_window_bits=10");
+    }
+
+    #[test]
+    fn server_window_is_the_smaller_of_offer_and_config() {
+        let config = DeflateConfig { server_max_window_bits: Some(12), ..DeflateConfig::default() };
+        let (params, response) = accept("permessage-deflate; server_max_window_bits=10", &config);
+        assert_eq!(params.server_max_window_bits, 10);
+        assert_eq!(response, "permessage-deflate; server_max_window_bits=10");
+
+        let (params, _) = accept("permessage-deflate; server_max_window_bits=14", &config);
+        assert_eq!(params.server_max_window_bits, 12);
+
+        // Not offered: we may still announce our own limit.
+        let (params, response) = accept("permessage-deflate", &config);
+        assert_eq!(params.server_max_window_bits, 12);
+        assert_eq!(response, "permessage-deflate; server_max_window_bits=12");
+    }
+
+    #[test]
+    fn eight_bit_server_window_is_accepted() {
+        let (params, _) = accept("permessage-deflate; server_max_window_bits=8", &DeflateConfig::default());
+        assert_eq!(params.server_max_window_bits, 8);
+    }
+
+    #[test]
+    fn client_window_rules() {
+        let none = DeflateConfig::default();
+        let ten = DeflateConfig { client_max_window_bits: Some(10), ..DeflateConfig::default() };
+
+        // Valueless, nothing configured: not echoed, client may use 15.
+        let (params, response) = accept("permessage-deflate; client_max_window_bits", &none);
+        assert_eq!((params.client_max_window_bits, response.as_str()), (15, "permessage-deflate"));
+        // Valueless, configured: our value.
+        let (params, response) = accept("permessage-deflate; client_max_window_bits", &ten);
+        assert_eq!(params.client_max_window_bits, 10);
+        assert_eq!(response, "permessage-deflate; client_max_window_bits=10");
+        // Valued: echoed, or the smaller of it and ours.
+        let (params, _) = accept("permessage-deflate; client_max_window_bits=12", &none);
+        assert_eq!(params.client_max_window_bits, 12);
+        let (params, _) = accept("permessage-deflate; client_max_window_bits=9", &ten);
+        assert_eq!(params.client_max_window_bits, 9);
+        let (params, _) = accept("permessage-deflate; client_max_window_bits=12", &ten);
+        assert_eq!(params.client_max_window_bits, 10);
+        // Not offered but required by config: declined, next offer taken.
+        assert_eq!(negotiate("permessage-deflate", &ten).unwrap(), None);
+        let (params, _) =
+            accept("permessage-deflate; server_max_window_bits=9, permessage-deflate; client_max_window_bits", &ten);
+        assert_eq!((params.server_max_window_bits, params.client_max_window_bits), (15, 10));
+    }
+
+    #[test]
+    fn context_takeover_flags_from_offer_or_config() {
+        let config = DeflateConfig { server_no_context_takeover: true, ..DeflateConfig::default() };
+        let (params, response) = accept("permessage-deflate; client_no_context_takeover", &config);
+        assert!(params.server_no_context_takeover && params.client_no_context_takeover);
+        assert_eq!(response, "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+
+        let config = DeflateConfig { client_no_context_takeover: true, ..DeflateConfig::default() };
+        let (params, response) = accept("permessage-deflate", &config);
+        assert!(!params.server_no_context_takeover && params.client_no_context_takeover);
+        assert_eq!(response, "permessage-deflate; client_no_context_takeover");
+    }
+
+    #[test]
+    fn full_response_order() {
+        let config = DeflateConfig {
+            server_no_context_takeover: true,
+            client_max_window_bits: Some(10),
+            server_max_window_bits: Some(11),
+            ..DeflateConfig::default()
+        };
+        let (_, response) = accept("permessage-deflate; client_max_window_bits; client_no_context_takeover", &config);
+        assert_eq!(
+            response,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=11; client_max_window_bits=10"
+        );
+    }
+
+    #[test]
+    fn config_validation_names_the_field() {
+        assert_eq!(DeflateConfig::default().validate(), Ok(()));
+        let cases = [
+            (DeflateConfig { server_max_window_bits: Some(7), ..DeflateConfig::default() }, "server_max_window_bits"),
+            (DeflateConfig { client_max_window_bits: Some(16), ..DeflateConfig::default() }, "client_max_window_bits"),
+            (DeflateConfig { level: 10, ..DeflateConfig::default() }, "level"),
+            (DeflateConfig { mem_level: 0, ..DeflateConfig::default() }, "mem_level"),
+            (DeflateConfig { mem_level: 10, ..DeflateConfig::default() }, "mem_level"),
+        ];
+        for (config, field) in cases {
+            let err = config.validate().unwrap_err();
+            assert_eq!(err.field, field);
+            assert!(err.message.starts_with(field), "{}", err.message);
+            let err = negotiate("permessage-deflate", &config).unwrap_err();
+            assert_eq!(err.status(), 500);
+        }
+    }
+}
