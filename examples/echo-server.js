@@ -2,15 +2,16 @@
 
 // An echo server on WebSocketServer: every message goes back as it came.
 // Used for the Autobahn|Testsuite runs and the benchmarks.
-//   PORT=9001 node examples/echo-server.js [--accept]
-// With --accept it serves through net.createServer + accept() instead.
+//   PORT=9001 node examples/echo-server.js [--accept] [--deflate]
+// With --accept it serves through net.createServer + accept() instead;
+// --deflate turns permessage-deflate on.
 
 const net = require('node:net');
 const { WebSocketServer, accept } = require('..');
 
 const port = Number(process.env.PORT || 9001);
 const host = process.env.HOST || '127.0.0.1';
-const options = { maxPayload: 100 * 1024 * 1024 };
+const options = { maxPayload: 100 * 1024 * 1024, perMessageDeflate: process.argv.includes('--deflate') };
 
 function echo(ws) {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));

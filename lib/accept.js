@@ -8,6 +8,7 @@ const { addon } = require('./native');
 const { WebSocket } = require('./websocket');
 const { abortHandshake, selectProtocol, acceptLines, joinLines } = require('./upgrade');
 const { checkNumber, typeError } = require('./websocket-server');
+const deflate = require('./permessage-deflate');
 const {
   CONNECTING,
   CLOSING,
@@ -32,6 +33,7 @@ const {
  * @param {boolean} [options.autoPong] default true
  * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
  * @param {Function} [options.verifyClient] (info) => boolean; false answers 401
+ * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
  * @returns {WebSocket}
  */
 function accept(socket, options = {}) {
@@ -50,6 +52,7 @@ function accept(socket, options = {}) {
   for (const name of ['maxPayload', 'closeTimeout', 'handshakeTimeout', 'maxHeaderBytes']) {
     checkNumber(settings[name], name, 0);
   }
+  settings.deflateOptions = deflate.normalizeOptions(settings.perMessageDeflate);
   const ws = new WebSocket(null);
   new PendingHandshake(ws, socket, settings).start();
   return ws;
@@ -93,6 +96,11 @@ class PendingHandshake {
       return;
     }
     const req = requestObject(result, this.socket);
+    const negotiated = deflate.negotiate(result.extensions, this.settings.deflateOptions);
+    if (negotiated && negotiated.status !== 0) {
+      this.fail(negotiated.status, negotiated.message);
+      return;
+    }
     let protocol;
     try {
       protocol = selectProtocol(this.settings.handleProtocols, result.protocols, req);
@@ -107,7 +115,7 @@ class PendingHandshake {
       this.fail(500, 'Internal Server Error', err);
       return;
     }
-    this.succeed(result, protocol, req, buffer.subarray(result.bytesUsed));
+    this.succeed(result, protocol, negotiated, req, buffer.subarray(result.bytesUsed));
   }
 
   detach() {
@@ -120,16 +128,17 @@ class PendingHandshake {
     delete this.ws._abortConnecting;
   }
 
-  succeed(result, protocol, req, rest) {
+  succeed(result, protocol, negotiated, req, rest) {
     const { socket, ws, settings } = this;
     this.detach();
     ws.upgradeReq = req;
-    socket.write(joinLines(acceptLines(result.key, protocol)));
+    socket.write(joinLines(acceptLines(result.key, protocol, negotiated && negotiated.response)));
     ws._setSocket(socket, undefined, {
       maxPayload: settings.maxPayload,
       closeTimeout: settings.closeTimeout,
       autoPong: settings.autoPong,
       protocol,
+      deflate: negotiated ? { options: settings.deflateOptions, params: negotiated.params } : undefined,
     });
     ws.emit('open', req);
     if (rest.length > 0 && ws.readyState !== CLOSING) ws._onData(rest);

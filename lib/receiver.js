@@ -30,18 +30,22 @@ const OP_PONG = 10;
 class Receiver {
   /**
    * @param {ReceiverHandler} handler
-   * @param {{ client?: boolean, maxPayload?: number, allowRsv1?: boolean }} [options]
+   * @param {{ client?: boolean, maxPayload?: number }} [options]
    */
   constructor(handler, options = {}) {
     this._handler = handler;
-    this._parser = new addon.FrameParser(!!options.client, options.maxPayload || 0, !!options.allowRsv1);
+    this._parser = new addon.FrameParser(!!options.client, options.maxPayload || 0);
     this._table = new Uint32Array(HEADER_WORDS + TABLE_RECORDS * RECORD_WORDS);
     this._stopped = false;
   }
 
-  /** Turns acceptance of RSV1 (compressed messages) on. */
-  allowCompression() {
-    this._parser.setAllowRsv1(true);
+  /**
+   * permessage-deflate was negotiated: inflate compressed messages natively.
+   * @param {number} windowBits the peer's window
+   * @param {boolean} noContextTakeover the peer resets its context every message
+   */
+  enableInflate(windowBits, noContextTakeover) {
+    this._parser.enableInflate(windowBits, noContextTakeover);
   }
 
   /** Bytes held natively for incomplete frames or messages. */

@@ -28,14 +28,16 @@ function abortHandshake(socket, status, message, headers) {
 }
 
 /**
- * Chooses the subprotocol: `handleProtocols(protocols, req)` as in ws, else none.
+ * Chooses the subprotocol as ws 8 does: `handleProtocols(protocols, req)`,
+ * or the client's first offer when there is no handler.
  * @param {Function|undefined} handleProtocols
  * @param {string[]} offered
  * @param {object} req
  * @returns {string} '' for none
  */
 function selectProtocol(handleProtocols, offered, req) {
-  if (offered.length === 0 || typeof handleProtocols !== 'function') return '';
+  if (offered.length === 0) return '';
+  if (typeof handleProtocols !== 'function') return offered[0];
   const chosen = handleProtocols(new Set(offered), req);
   if (chosen === false || chosen === undefined || chosen === null) return '';
   if (!offered.includes(chosen)) {

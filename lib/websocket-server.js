@@ -7,6 +7,7 @@ const http = require('node:http');
 const { addon } = require('./native');
 const { WebSocket } = require('./websocket');
 const { abortHandshake, selectProtocol, acceptLines, joinLines } = require('./upgrade');
+const deflate = require('./permessage-deflate');
 const { DEFAULT_MAX_PAYLOAD, DEFAULT_CLOSE_TIMEOUT, kWebSocket } = require('./constants');
 
 const RUNNING = 0;
@@ -27,6 +28,7 @@ class WebSocketServer extends EventEmitter {
    * @param {boolean} [options.autoPong] answer pings automatically, default true
    * @param {boolean} [options.clientTracking] keep `clients`, default true
    * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
+   * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
    * @param {Function} [options.verifyClient] (info, cb?) => boolean
    * @param {Function} [callback] listening callback when `port` is given
    */
@@ -57,11 +59,7 @@ class WebSocketServer extends EventEmitter {
     }
     checkNumber(options.maxPayload, 'maxPayload', 0);
     checkNumber(options.closeTimeout, 'closeTimeout', 0);
-    if (options.perMessageDeflate) {
-      const err = new Error('native-ws: perMessageDeflate is not supported yet; pass perMessageDeflate: false');
-      err.code = 'ERR_NATIVE_WS_UNSUPPORTED';
-      throw err;
-    }
+    this._deflateOptions = deflate.normalizeOptions(options.perMessageDeflate);
 
     if (options.port != null) {
       this._server = http.createServer((req, res) => {
@@ -161,6 +159,11 @@ class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 400, 'Unexpected path');
       return;
     }
+    const negotiated = deflate.negotiate(check.extensions, this._deflateOptions);
+    if (negotiated && negotiated.status !== 0) {
+      abortHandshake(socket, negotiated.status, negotiated.message);
+      return;
+    }
     let protocol;
     try {
       protocol = selectProtocol(this.options.handleProtocols, check.protocols, req);
@@ -168,7 +171,7 @@ class WebSocketServer extends EventEmitter {
       abortHandshake(socket, 500, 'Internal Server Error');
       throw err;
     }
-    const proceed = () => this._completeUpgrade(check.key, protocol, req, socket, head, cb);
+    const proceed = () => this._completeUpgrade(check.key, protocol, negotiated, req, socket, head, cb);
     const verify = this.options.verifyClient;
     if (!verify) {
       proceed();
@@ -201,7 +204,7 @@ class WebSocketServer extends EventEmitter {
     abortHandshake(socket, status, message);
   }
 
-  _completeUpgrade(key, protocol, req, socket, head, cb) {
+  _completeUpgrade(key, protocol, negotiated, req, socket, head, cb) {
     if (!socket.readable || !socket.writable) return socket.destroy();
     if (socket[kWebSocket]) {
       throw new Error(
@@ -209,7 +212,7 @@ class WebSocketServer extends EventEmitter {
       );
     }
     if (this._state > RUNNING) return abortHandshake(socket, 503, 'Service Unavailable');
-    const lines = acceptLines(key, protocol);
+    const lines = acceptLines(key, protocol, negotiated && negotiated.response);
     this.emit('headers', lines, req);
     socket.write(joinLines(lines));
     socket.removeListener('error', socketOnError);
@@ -220,6 +223,7 @@ class WebSocketServer extends EventEmitter {
       closeTimeout: this.options.closeTimeout,
       autoPong: this.options.autoPong,
       protocol,
+      deflate: negotiated ? { options: this._deflateOptions, params: negotiated.params } : undefined,
     });
     if (this.clients) {
       this.clients.add(ws);

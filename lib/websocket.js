@@ -9,6 +9,7 @@ const { addon, call } = require('./native');
 const { Receiver } = require('./receiver');
 const { Sender } = require('./sender');
 const { installEventTarget } = require('./event-target');
+const { EXTENSION, MessageCompressor } = require('./permessage-deflate');
 const {
   CONNECTING,
   OPEN,
@@ -52,6 +53,7 @@ class WebSocket extends EventEmitter {
     this._closeMessage = EMPTY_BUFFER;
     this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     this._closeTimer = null;
+    this._compressor = null;
     this._autoPong = true;
     this._extensions = {};
     this._failed = false;
@@ -109,7 +111,7 @@ class WebSocket extends EventEmitter {
    * @param {number} [options.closeTimeout]
    * @param {boolean} [options.autoPong]
    * @param {string} [options.protocol]
-   * @param {boolean} [options.unshiftHead] give `head` back to the socket instead of parsing it now
+   * @param {{ options: object, params: object }} [options.deflate] negotiated permessage-deflate
    */
   _setSocket(socket, head, options) {
     this._receiver = new Receiver(this, {
@@ -117,6 +119,7 @@ class WebSocket extends EventEmitter {
       maxPayload: options.maxPayload === undefined ? DEFAULT_MAX_PAYLOAD : options.maxPayload,
     });
     this._sender = new Sender(socket, { client: !this._isServer });
+    if (options.deflate) this._enableDeflate(options.deflate);
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
     if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
     this._protocol = options.protocol || '';
@@ -134,6 +137,14 @@ class WebSocket extends EventEmitter {
     socket.on('end', this._onSocketEnd);
     socket.on('error', this._onSocketError);
     this._readyState = OPEN;
+  }
+
+  _enableDeflate({ options, params }) {
+    const ours = this._isServer ? 'server' : 'client';
+    const theirs = this._isServer ? 'client' : 'server';
+    this._receiver.enableInflate(params[`${theirs}MaxWindowBits`], params[`${theirs}NoContextTakeover`]);
+    this._compressor = new MessageCompressor(options, params[`${ours}MaxWindowBits`], params[`${ours}NoContextTakeover`]);
+    this._extensions[EXTENSION] = params;
   }
 
   /**
@@ -233,6 +244,7 @@ class WebSocket extends EventEmitter {
     }
     this._receiver.stop();
     this._socket.removeListener('data', this._onSocketData);
+    if (this._compressor) this._compressor.release();
     this._emitClose();
   }
 
@@ -329,6 +341,16 @@ class WebSocket extends EventEmitter {
     const binary = options && options.binary !== undefined ? !!options.binary : !isString;
     const fin = options && options.fin !== undefined ? !!options.fin : true;
     const opcode = this._fragmenting ? OP_CONTINUATION : binary ? OP_BINARY : OP_TEXT;
+    const compressor = this._compressor;
+    // Only whole messages are compressed; a fragmented send goes out uncompressed.
+    if (compressor && fin && opcode !== OP_CONTINUATION && !(options && options.compress === false)) {
+      const length = isString ? Buffer.byteLength(payload) : payload.length;
+      if (length >= compressor.threshold) {
+        const bytes = isString ? Buffer.from(payload) : payload;
+        this._sender.frame(compressor.compress(bytes), opcode, true, true, cb);
+        return;
+      }
+    }
     this._fragmenting = !fin;
     this._sender.frame(payload, opcode, fin, false, cb);
   }

@@ -12,6 +12,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::close;
+use crate::deflate::{self, Inflater};
+use crate::extension::{self, DeflateConfig};
 use crate::error::{ArgumentError, ArgumentErrorKind, ProtocolError};
 use crate::frame::{self, FrameSpec};
 use crate::handshake;
@@ -286,11 +288,11 @@ pub struct FrameParser {
 impl FrameParser {
     /// `client: true` reads frames from a server (unmasked); `maxPayload` 0 means no limit.
     #[napi(constructor)]
-    pub fn new(client: bool, max_payload: f64, allow_rsv1: bool) -> Result<Self> {
+    pub fn new(client: bool, max_payload: f64) -> Result<Self> {
         guard(|| {
             let role = if client { Role::Client } else { Role::Server };
             let max_payload = if max_payload.is_finite() && max_payload > 0.0 { max_payload as u64 } else { 0 };
-            Ok(FrameParser { core: CoreParser::new(ParserConfig { role, max_payload, allow_rsv1 }), last_error: None })
+            Ok(FrameParser { core: CoreParser::new(ParserConfig { role, max_payload }), last_error: None })
         })
     }
 
@@ -341,10 +343,22 @@ impl FrameParser {
         self.last_error.map(|e| e.message.to_string())
     }
 
-    /// Accept RSV1 (compressed messages) from now on.
+    /// permessage-deflate was negotiated: inflate RSV1 messages from now on, with
+    /// the peer's window bits and context-takeover setting.
     #[napi]
-    pub fn set_allow_rsv1(&mut self, allow: bool) {
-        self.core.set_allow_rsv1(allow)
+    pub fn enable_inflate(&mut self, window_bits: u32, no_context_takeover: bool) -> Result<()> {
+        guard(|| {
+            let bits = u8::try_from(window_bits).unwrap_or(u8::MAX);
+            let inflater = Inflater::new(bits, no_context_takeover).map_err(|e| argument_error(e.into()))?;
+            self.core.enable_inflate(inflater);
+            Ok(())
+        })
+    }
+
+    /// Whether an inflate context is allocated now.
+    #[napi(getter)]
+    pub fn holds_inflate_context(&self) -> bool {
+        self.core.holds_inflate_context()
     }
 
     /// Bytes held for frames or messages not yet complete.
@@ -398,4 +412,121 @@ pub fn apply_mask(mut data: BufferSlice, key: &[u8]) -> Result<()> {
         crate::mask::apply_mask(&mut data, [key[0], key[1], key[2], key[3]], 0);
         Ok(())
     })
+}
+
+/// permessage-deflate settings of a server, as ws's `perMessageDeflate` object.
+#[napi(object)]
+pub struct DeflateOptions {
+    pub server_no_context_takeover: bool,
+    pub client_no_context_takeover: bool,
+    pub server_max_window_bits: Option<u32>,
+    pub client_max_window_bits: Option<u32>,
+    pub level: u32,
+    pub mem_level: u32,
+    pub threshold: u32,
+}
+
+fn deflate_config(o: &DeflateOptions) -> DeflateConfig {
+    let bits = |b: Option<u32>| b.map(|v| u8::try_from(v).unwrap_or(u8::MAX));
+    DeflateConfig {
+        server_no_context_takeover: o.server_no_context_takeover,
+        client_no_context_takeover: o.client_no_context_takeover,
+        server_max_window_bits: bits(o.server_max_window_bits),
+        client_max_window_bits: bits(o.client_max_window_bits),
+        level: o.level,
+        mem_level: u8::try_from(o.mem_level).unwrap_or(u8::MAX),
+        threshold: o.threshold as usize,
+    }
+}
+
+/// Checks permessage-deflate options; throws a RangeError naming the bad field.
+#[napi(js_name = "validateDeflateOptions")]
+pub fn validate_deflate_options(options: DeflateOptions) -> Result<()> {
+    guard(|| deflate_config(&options).validate().map_err(|e| argument_error(e.into())))
+}
+
+/// Outcome of permessage-deflate negotiation.
+#[napi(object)]
+pub struct DeflateNegotiation {
+    /// 0, or the HTTP status the handshake fails with (a malformed header).
+    pub status: u32,
+    pub message: String,
+    /// The response's Sec-WebSocket-Extensions value; absent when declined.
+    pub response: Option<String>,
+    pub server_no_context_takeover: bool,
+    pub client_no_context_takeover: bool,
+    pub server_max_window_bits: u32,
+    pub client_max_window_bits: u32,
+}
+
+#[napi(js_name = "negotiateDeflate")]
+pub fn negotiate_deflate(header: String, options: DeflateOptions) -> Result<DeflateNegotiation> {
+    guard(|| {
+        let mut out = DeflateNegotiation {
+            status: 0,
+            message: String::new(),
+            response: None,
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        };
+        match extension::negotiate(&header, &deflate_config(&options)) {
+            Ok(None) => {}
+            Ok(Some((params, response))) => {
+                out.response = Some(response);
+                out.server_no_context_takeover = params.server_no_context_takeover;
+                out.client_no_context_takeover = params.client_no_context_takeover;
+                out.server_max_window_bits = params.server_max_window_bits as u32;
+                out.client_max_window_bits = params.client_max_window_bits as u32;
+            }
+            Err(e) => {
+                out.status = e.status() as u32;
+                out.message = e.to_string();
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// The compressor of one connection's outgoing messages.
+#[napi]
+pub struct Deflater {
+    core: deflate::Deflater,
+}
+
+#[napi]
+impl Deflater {
+    #[napi(constructor)]
+    pub fn new(level: u32, mem_level: u32, window_bits: u32, no_context_takeover: bool) -> Result<Self> {
+        guard(|| {
+            let mem = u8::try_from(mem_level).unwrap_or(u8::MAX);
+            let bits = u8::try_from(window_bits).unwrap_or(u8::MAX);
+            let core = deflate::Deflater::new(level, mem, bits, no_context_takeover).map_err(|e| argument_error(e.into()))?;
+            Ok(Deflater { core })
+        })
+    }
+
+    /// The compressed payload of one whole message (RFC 7692 §7.2.1).
+    #[napi]
+    pub fn compress(&mut self, data: &[u8]) -> Result<Buffer> {
+        guard(|| {
+            let mut out = Vec::with_capacity(data.len() / 2 + 64);
+            self.core
+                .compress_message(data, &mut out)
+                .map_err(|e| Error::new(Status::GenericFailure, format!("deflate failed: {e}")))?;
+            Ok(out.into())
+        })
+    }
+
+    /// Frees the compression context of an idle connection.
+    #[napi]
+    pub fn release(&mut self) {
+        self.core.release()
+    }
+
+    #[napi(getter)]
+    pub fn holds_context(&self) -> bool {
+        self.core.holds_context()
+    }
 }

@@ -7,6 +7,7 @@
 //! its close code; after it, or after a close frame, all input is ignored.
 
 use crate::close::decode_close;
+use crate::deflate::Inflater;
 use crate::error::{code, ProtocolError};
 use crate::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::apply_mask;
@@ -22,15 +23,13 @@ pub enum Role {
 #[derive(Debug, Clone, Copy)]
 pub struct ParserConfig {
     pub role: Role,
-    /// Largest message in bytes; 0 means no limit.
+    /// Largest message in bytes (after inflating); 0 means no limit.
     pub max_payload: u64,
-    /// RSV1 marks compressed messages once permessage-deflate is negotiated.
-    pub allow_rsv1: bool,
 }
 
 impl Default for ParserConfig {
     fn default() -> Self {
-        Self { role: Role::Server, max_payload: 100 * 1024 * 1024, allow_rsv1: false }
+        Self { role: Role::Server, max_payload: 100 * 1024 * 1024 }
     }
 }
 
@@ -45,6 +44,7 @@ pub enum Payload {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// A complete message; a compressed one has already been inflated.
     Message { binary: bool, compressed: bool, data: Payload },
     Ping(Payload),
     Pong(Payload),
@@ -71,7 +71,10 @@ impl EventSink for Vec<Event> {
 struct Assembly {
     binary: bool,
     compressed: bool,
+    /// The message so far (inflated when compressed).
     bytes: Vec<u8>,
+    /// Payload bytes received on the wire, which maxPayload also bounds.
+    wire_len: u64,
     utf8: Utf8Validator,
 }
 
@@ -93,6 +96,8 @@ pub struct FrameParser {
     header_stash_len: usize,
     message: Option<Assembly>,
     control: Vec<u8>,
+    /// Present once permessage-deflate is negotiated; RSV1 is refused without it.
+    inflater: Option<Inflater>,
 }
 
 /// How far one `parse` call got.
@@ -111,6 +116,7 @@ impl FrameParser {
             header_stash_len: 0,
             message: None,
             control: Vec::new(),
+            inflater: None,
         }
     }
 
@@ -118,9 +124,14 @@ impl FrameParser {
         &self.config
     }
 
-    /// Turns RSV1 acceptance on once permessage-deflate has been negotiated.
-    pub fn set_allow_rsv1(&mut self, allow: bool) {
-        self.config.allow_rsv1 = allow;
+    /// permessage-deflate was negotiated: RSV1 marks compressed messages from now on.
+    pub fn enable_inflate(&mut self, inflater: Inflater) {
+        self.inflater = Some(inflater);
+    }
+
+    /// Whether an inflate context is allocated (for memory accounting).
+    pub fn holds_inflate_context(&self) -> bool {
+        self.inflater.as_ref().is_some_and(Inflater::holds_context)
     }
 
     /// True once a close frame arrived or the protocol was broken.
@@ -237,8 +248,8 @@ impl FrameParser {
         }
         let control = opcode::is_control(h.opcode);
         if h.rsv1 {
-            if !self.config.allow_rsv1 {
-                return fail("RSV1 set without a negotiated extension");
+            if self.inflater.is_none() {
+                return Err(RSV1_WITHOUT_EXTENSION);
             }
             if control || h.opcode == opcode::CONTINUATION {
                 return fail("RSV1 set on a control or continuation frame");
@@ -258,7 +269,7 @@ impl FrameParser {
             (opcode::TEXT | opcode::BINARY, Some(_)) => return fail("new data frame while a fragmented message is in progress"),
             _ => {}
         }
-        let so_far = self.message.as_ref().map_or(0, |m| m.bytes.len() as u64);
+        let so_far = self.message.as_ref().map_or(0, |m| m.wire_len);
         let max = self.config.max_payload;
         if max > 0 && so_far.saturating_add(h.payload_len) > max {
             return Err(ProtocolError::new(code::MESSAGE_TOO_BIG, "message exceeds maxPayload"));
@@ -290,11 +301,18 @@ impl FrameParser {
                 return self.emit_control(h.opcode, Payload::InChunk { start, len }, chunk, sink);
             }
             let binary = h.opcode == opcode::BINARY;
-            // Compressed text is validated after inflating, not here.
-            if !binary && !h.rsv1 && !utf8::is_valid(payload) {
+            if h.rsv1 {
+                let inflated = self.inflate_whole(payload)?;
+                if !binary && !utf8::is_valid(&inflated) {
+                    return Err(invalid_utf8());
+                }
+                sink.push(Event::Message { binary, compressed: true, data: Payload::Owned(inflated) });
+                return Ok(());
+            }
+            if !binary && !utf8::is_valid(payload) {
                 return Err(invalid_utf8());
             }
-            sink.push(Event::Message { binary, compressed: h.rsv1, data: Payload::InChunk { start, len } });
+            sink.push(Event::Message { binary, compressed: false, data: Payload::InChunk { start, len } });
             return Ok(());
         }
         if !control && self.message.is_none() {
@@ -302,9 +320,15 @@ impl FrameParser {
             self.message = Some(Assembly {
                 binary: h.opcode == opcode::BINARY,
                 compressed: h.rsv1,
-                bytes: Vec::with_capacity(reserve),
+                bytes: Vec::with_capacity(if h.rsv1 { 0 } else { reserve }),
+                wire_len: 0,
                 utf8: Utf8Validator::new(),
             });
+        }
+        if let Some(message) = self.message.as_mut() {
+            if !control {
+                message.wire_len += h.payload_len;
+            }
         }
         self.state = State::Payload { remaining: h.payload_len, key: h.mask, offset: 0, opcode: h.opcode, fin: h.fin };
         Ok(())
@@ -319,11 +343,32 @@ impl FrameParser {
         let Some(message) = self.message.as_mut() else {
             return Ok(());
         };
-        if !message.binary && !message.compressed {
+        if message.compressed {
+            let inflater = self.inflater.as_mut().ok_or(RSV1_WITHOUT_EXTENSION)?;
+            let before = message.bytes.len();
+            inflater
+                .inflate_piece(piece, &mut message.bytes, self.config.max_payload)
+                .map_err(|e| ProtocolError::from(&e))?;
+            if !message.binary {
+                message.utf8.feed(&message.bytes[before..]).map_err(|_| invalid_utf8())?;
+            }
+            return Ok(());
+        }
+        if !message.binary {
             message.utf8.feed(piece).map_err(|_| invalid_utf8())?;
         }
         message.bytes.extend_from_slice(piece);
         Ok(())
+    }
+
+    /// Inflates a compressed message that arrived in one frame inside one chunk.
+    fn inflate_whole(&mut self, payload: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+        let inflater = self.inflater.as_mut().ok_or(RSV1_WITHOUT_EXTENSION)?;
+        let max = self.config.max_payload;
+        let mut out = Vec::new();
+        inflater.inflate_piece(payload, &mut out, max).map_err(|e| ProtocolError::from(&e))?;
+        inflater.finish_message(&mut out, max).map_err(|e| ProtocolError::from(&e))?;
+        Ok(out)
     }
 
     /// A frame's last payload byte arrived.
@@ -338,7 +383,17 @@ impl FrameParser {
         let Some(mut message) = self.message.take() else {
             return Ok(());
         };
-        if !message.binary && !message.compressed {
+        if message.compressed {
+            let inflater = self.inflater.as_mut().ok_or(RSV1_WITHOUT_EXTENSION)?;
+            let before = message.bytes.len();
+            inflater
+                .finish_message(&mut message.bytes, self.config.max_payload)
+                .map_err(|e| ProtocolError::from(&e))?;
+            if !message.binary {
+                message.utf8.feed(&message.bytes[before..]).map_err(|_| invalid_utf8())?;
+            }
+        }
+        if !message.binary {
             message.utf8.finish().map_err(|_| invalid_utf8())?;
         }
         sink.push(Event::Message { binary: message.binary, compressed: message.compressed, data: Payload::Owned(message.bytes) });
@@ -373,6 +428,9 @@ impl FrameParser {
         Ok(())
     }
 }
+
+const RSV1_WITHOUT_EXTENSION: ProtocolError =
+    ProtocolError::new(code::PROTOCOL_ERROR, "RSV1 set without a negotiated extension");
 
 fn invalid_utf8() -> ProtocolError {
     ProtocolError::new(code::INVALID_PAYLOAD, "text message is not valid UTF-8")
