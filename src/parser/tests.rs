@@ -263,3 +263,106 @@ fn bounded_sink_resumes_where_it_stopped() {
     }
     assert_eq!(got, vec![0, 1, 2, 3, 4]);
 }
+
+mod compressed {
+    use super::*;
+    use crate::deflate::{Deflater, Inflater};
+
+    fn deflate_parser(max_payload: u64) -> FrameParser {
+        let mut parser = FrameParser::new(ParserConfig { max_payload, ..server() });
+        parser.enable_inflate(Inflater::new(15, false).unwrap());
+        parser
+    }
+
+    fn compress(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        Deflater::new(6, 8, 15, false).unwrap().compress_message(data, &mut out).unwrap();
+        out
+    }
+
+    fn feed(parser: &mut FrameParser, wire: &[u8], step: usize) -> (Vec<Seen>, Option<ProtocolError>) {
+        let mut seen = Vec::new();
+        for piece in wire.chunks(step.max(1)) {
+            let mut chunk = piece.to_vec();
+            let mut events: Vec<Event> = Vec::new();
+            let result = parser.parse(&mut chunk, &mut events);
+            for e in events {
+                if let Event::Message { binary, data, .. } = e {
+                    let bytes = resolve(&chunk, data);
+                    seen.push(if binary { Seen::Binary(bytes) } else { Seen::Text(bytes) });
+                }
+            }
+            if let Err(e) = result {
+                return (seen, Some(e));
+            }
+        }
+        (seen, None)
+    }
+
+    #[test]
+    fn inflates_whole_and_split_and_fragmented_messages() {
+        let text = "{\"msg\":\"孩子,地球太危险了\"}".repeat(50);
+        let packed = compress(text.as_bytes());
+        let whole = raw_frame(true, true, opcode::TEXT, &packed, KEY);
+        let half = packed.len() / 2;
+        let mut fragmented = raw_frame(false, true, opcode::TEXT, &packed[..half], KEY);
+        fragmented.extend(frame(true, opcode::PING, b"p"));
+        fragmented.extend(raw_frame(true, false, opcode::CONTINUATION, &packed[half..], KEY));
+        for wire in [&whole, &fragmented] {
+            for step in [wire.len(), 1, 7, 100] {
+                let (seen, err) = feed(&mut deflate_parser(0), wire, step);
+                assert_eq!(err, None, "step {step}");
+                assert_eq!(seen, vec![Seen::Text(text.as_bytes().to_vec())], "step {step}");
+            }
+        }
+    }
+
+    #[test]
+    fn max_payload_bounds_the_inflated_size() {
+        let zeros = vec![0u8; 1 << 20];
+        let packed = compress(&zeros);
+        assert!(packed.len() < 4096);
+        let wire = raw_frame(true, true, opcode::BINARY, &packed, KEY);
+        let (seen, err) = feed(&mut deflate_parser(64 * 1024), &wire, wire.len());
+        assert!(seen.is_empty());
+        assert_eq!(err.map(|e| e.close_code), Some(1009));
+        let (seen, err) = feed(&mut deflate_parser(1 << 20), &wire, 1000);
+        assert_eq!((seen.len(), err), (1, None));
+    }
+
+    #[test]
+    fn corrupt_data_and_bad_rsv1_use() {
+        // Block type 3 is reserved: corrupt deflate data.
+        let (_, err) = feed(&mut deflate_parser(0), &raw_frame(true, true, opcode::BINARY, &[0xff, 0xff], KEY), 100);
+        assert_eq!(err.map(|e| e.close_code), Some(1007));
+        let mut rsv1_continuation = raw_frame(false, false, opcode::TEXT, b"a", KEY);
+        rsv1_continuation.extend(raw_frame(true, true, opcode::CONTINUATION, b"b", KEY));
+        let (_, err) = feed(&mut deflate_parser(0), &rsv1_continuation, 100);
+        assert_eq!(err.map(|e| e.close_code), Some(1002));
+        let (_, err) = feed(&mut deflate_parser(0), &raw_frame(true, true, opcode::PING, b"", KEY), 100);
+        assert_eq!(err.map(|e| e.close_code), Some(1002));
+    }
+
+    #[test]
+    fn inflated_text_must_be_utf8() {
+        let packed = compress(&[b'a', 0xff, b'b']);
+        let (_, err) = feed(&mut deflate_parser(0), &raw_frame(true, true, opcode::TEXT, &packed, KEY), 100);
+        assert_eq!(err.map(|e| e.close_code), Some(1007));
+    }
+
+    #[test]
+    fn context_takeover_across_messages() {
+        let mut deflater = Deflater::new(6, 8, 15, false).unwrap();
+        let mut parser = deflate_parser(0);
+        let message = b"the same sentence, again and again".repeat(4);
+        let mut sizes = Vec::new();
+        for _ in 0..3 {
+            let mut packed = Vec::new();
+            deflater.compress_message(&message, &mut packed).unwrap();
+            sizes.push(packed.len());
+            let (seen, err) = feed(&mut parser, &raw_frame(true, true, opcode::BINARY, &packed, KEY), 5);
+            assert_eq!((seen, err), (vec![Seen::Binary(message.clone())], None));
+        }
+        assert!(sizes[1] < sizes[0], "{sizes:?}");
+    }
+}
