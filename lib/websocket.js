@@ -33,17 +33,15 @@ const OP_PONG = 10;
 
 class WebSocket extends EventEmitter {
   /**
-   * Server-side WebSockets are created by WebSocketServer and accept(); the
-   * client side (`new WebSocket(url)`) is not implemented yet.
+   * `new WebSocket(url, protocols, options)` opens a client connection (see
+   * lib/client.js); server-side WebSockets (address null) are created by
+   * WebSocketServer and accept().
    * @param {string|URL|null} address
+   * @param {string|string[]} [protocols]
+   * @param {object} [options]
    */
-  constructor(address) {
+  constructor(address, protocols, options) {
     super();
-    if (address !== null) {
-      const err = new Error('native-ws: the client side (new WebSocket(url)) is not implemented yet');
-      err.code = 'ERR_NATIVE_WS_NO_CLIENT';
-      throw err;
-    }
     this._binaryType = 'nodebuffer';
     this._bufferedAmount = 0;
     this._closeCode = 1006;
@@ -66,6 +64,10 @@ class WebSocket extends EventEmitter {
     this._sender = null;
     this._socket = null;
     this._url = undefined;
+    if (address !== null) {
+      this._isServer = false;
+      require('./client').initAsClient(this, address, protocols, options);
+    }
   }
 
   get binaryType() {
