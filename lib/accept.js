@@ -5,15 +5,13 @@
 // socket's data events; bytes that follow the header block go to the frame parser.
 
 const { addon } = require('./native');
-const { WebSocket } = require('./websocket');
+const { WebSocket, connectionOptions } = require('./websocket');
 const { abortHandshake, selectProtocol, acceptLines, joinLines } = require('./upgrade');
 const { checkNumber, typeError } = require('./websocket-server');
 const deflate = require('./permessage-deflate');
 const {
   CONNECTING,
   CLOSING,
-  DEFAULT_MAX_PAYLOAD,
-  DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_HEADER_BYTES,
 } = require('./constants');
@@ -31,6 +29,9 @@ const {
  * @param {number} [options.handshakeTimeout] ms to receive the request, default 10000 (0: none)
  * @param {number} [options.maxHeaderBytes] request header block limit, default 16 KiB
  * @param {boolean} [options.autoPong] default true
+ * @param {number} [options.idleTimeout] seconds without data before a ping (0: off)
+ * @param {number} [options.maxBackpressure] bytes queued beyond which send() is refused (0: no limit)
+ * @param {'drop'|'close'} [options.backpressurePolicy]
  * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
  * @param {Function} [options.verifyClient] (info) => boolean; false answers 401
  * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
@@ -42,16 +43,14 @@ function accept(socket, options = {}) {
   }
   if (options === null || typeof options !== 'object') throw typeError('options: must be an object');
   const settings = {
-    maxPayload: DEFAULT_MAX_PAYLOAD,
-    closeTimeout: DEFAULT_CLOSE_TIMEOUT,
     handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT,
     maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
-    autoPong: true,
     ...options,
   };
-  for (const name of ['maxPayload', 'closeTimeout', 'handshakeTimeout', 'maxHeaderBytes']) {
+  for (const name of ['handshakeTimeout', 'maxHeaderBytes']) {
     checkNumber(settings[name], name, 0);
   }
+  settings.connection = connectionOptions(settings);
   settings.deflateOptions = deflate.normalizeOptions(settings.perMessageDeflate);
   const ws = new WebSocket(null);
   new PendingHandshake(ws, socket, settings).start();
@@ -134,9 +133,7 @@ class PendingHandshake {
     ws.upgradeReq = req;
     socket.write(joinLines(acceptLines(result.key, protocol, negotiated && negotiated.response)));
     ws._setSocket(socket, undefined, {
-      maxPayload: settings.maxPayload,
-      closeTimeout: settings.closeTimeout,
-      autoPong: settings.autoPong,
+      ...settings.connection,
       protocol,
       deflate: negotiated ? { options: settings.deflateOptions, params: negotiated.params } : undefined,
     });

@@ -3,7 +3,7 @@
 // Feeds socket chunks to the native parser (one native call per chunk) and
 // turns the compact record table it fills into calls on a handler object.
 
-const { addon, ProtocolError } = require('./native');
+const { addon, ProtocolError, translateError } = require('./native');
 
 const FLAG_OWNED = 1 << 8;
 const FLAG_COMPRESSED = 1 << 9;
@@ -62,7 +62,18 @@ class Receiver {
     const table = this._table;
     let start = 0;
     do {
-      const owned = this._parser.parse(chunk, start, table);
+      let owned;
+      try {
+        owned = this._parser.parse(chunk, start, table);
+      } catch (cause) {
+        // A bug in the native core (a caught panic): fail this connection only.
+        this._stopped = true;
+        const err = new ProtocolError(`internal error in the native parser: ${translateError(cause).message}`, 1011);
+        err.code = 'ERR_NATIVE_WS_PANIC';
+        err.cause = cause;
+        this._handler.onError(err);
+        return;
+      }
       const count = table[0];
       const consumed = table[1];
       const errorCode = table[2];

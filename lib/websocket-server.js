@@ -5,7 +5,7 @@
 const EventEmitter = require('node:events');
 const http = require('node:http');
 const { addon } = require('./native');
-const { WebSocket } = require('./websocket');
+const { WebSocket, connectionOptions } = require('./websocket');
 const { abortHandshake, selectProtocol, acceptLines, joinLines } = require('./upgrade');
 const deflate = require('./permessage-deflate');
 const { DEFAULT_MAX_PAYLOAD, DEFAULT_CLOSE_TIMEOUT, kWebSocket } = require('./constants');
@@ -26,6 +26,9 @@ class WebSocketServer extends EventEmitter {
    * @param {number} [options.maxPayload] bytes per message, default 100 MiB
    * @param {number} [options.closeTimeout] ms to wait for the peer's close frame, default 30000
    * @param {boolean} [options.autoPong] answer pings automatically, default true
+   * @param {number} [options.idleTimeout] seconds without data before a ping; terminate if the next period is silent too (0: off)
+   * @param {number} [options.maxBackpressure] bytes queued per connection beyond which send() is refused (0: no limit)
+   * @param {'drop'|'close'} [options.backpressurePolicy] refused sends are dropped (callback gets an error) or close with 1008
    * @param {boolean} [options.clientTracking] keep `clients`, default true
    * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
    * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
@@ -57,8 +60,7 @@ class WebSocketServer extends EventEmitter {
     if (modes !== 1) {
       throw typeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
-    checkNumber(options.maxPayload, 'maxPayload', 0);
-    checkNumber(options.closeTimeout, 'closeTimeout', 0);
+    this._connectionOptions = connectionOptions(options);
     this._deflateOptions = deflate.normalizeOptions(options.perMessageDeflate);
 
     if (options.port != null) {
@@ -219,9 +221,7 @@ class WebSocketServer extends EventEmitter {
 
     const ws = new WebSocket(null);
     ws._setSocket(socket, head, {
-      maxPayload: this.options.maxPayload,
-      closeTimeout: this.options.closeTimeout,
-      autoPong: this.options.autoPong,
+      ...this._connectionOptions,
       protocol,
       deflate: negotiated ? { options: this._deflateOptions, params: negotiated.params } : undefined,
     });

@@ -52,6 +52,12 @@ class WebSocket extends EventEmitter {
     this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     this._closeTimer = null;
     this._compressor = null;
+    this._idleTimeout = 0;
+    this._idleTimer = null;
+    this._lastSeen = 0;
+    this._awaitingPong = false;
+    this._maxBackpressure = 0;
+    this._backpressurePolicy = 'drop';
     this._autoPong = true;
     this._extensions = {};
     this._failed = false;
@@ -112,6 +118,9 @@ class WebSocket extends EventEmitter {
    * @param {number} [options.maxPayload]
    * @param {number} [options.closeTimeout]
    * @param {boolean} [options.autoPong]
+   * @param {number} [options.idleTimeout] seconds of silence before a ping; as long again without a pong terminates
+   * @param {number} [options.maxBackpressure] bytes queued for the socket beyond which sends are refused
+   * @param {'drop'|'close'} [options.backpressurePolicy]
    * @param {string} [options.protocol]
    * @param {{ options: object, params: object }} [options.deflate] negotiated permessage-deflate
    */
@@ -124,6 +133,8 @@ class WebSocket extends EventEmitter {
     if (options.deflate) this._enableDeflate(options.deflate);
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
     if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
+    if (options.maxBackpressure) this._maxBackpressure = options.maxBackpressure;
+    if (options.backpressurePolicy) this._backpressurePolicy = options.backpressurePolicy;
     this._protocol = options.protocol || '';
     this._socket = socket;
     socket[kWebSocket] = this;
@@ -139,6 +150,32 @@ class WebSocket extends EventEmitter {
     socket.on('end', this._onSocketEnd);
     socket.on('error', this._onSocketError);
     this._readyState = OPEN;
+    if (options.idleTimeout > 0) this._startHeartbeat(options.idleTimeout * 1000);
+  }
+
+  /**
+   * Pings after `ms` without incoming data; terminates when another `ms`
+   * passes without any (a pong included). One timer per period, not per chunk.
+   */
+  _startHeartbeat(ms) {
+    this._idleTimeout = ms;
+    this._lastSeen = Date.now();
+    const check = () => {
+      if (this._readyState !== OPEN) return;
+      const quiet = Date.now() - this._lastSeen;
+      if (quiet < ms) {
+        this._idleTimer = setTimeout(check, ms - quiet);
+        return;
+      }
+      if (this._awaitingPong) {
+        this.terminate();
+        return;
+      }
+      this._awaitingPong = true;
+      this._sender.frame(EMPTY_BUFFER, OP_PING, true, false, NOOP);
+      this._idleTimer = setTimeout(check, ms);
+    };
+    this._idleTimer = setTimeout(check, ms);
   }
 
   _enableDeflate({ options, params }) {
@@ -156,6 +193,10 @@ class WebSocket extends EventEmitter {
    */
   _onData(chunk) {
     const socket = this._socket;
+    if (this._idleTimeout) {
+      this._lastSeen = Date.now();
+      this._awaitingPong = false;
+    }
     socket.cork();
     try {
       this._receiver.write(chunk);
@@ -243,6 +284,10 @@ class WebSocket extends EventEmitter {
     if (this._closeTimer) {
       clearTimeout(this._closeTimer);
       this._closeTimer = null;
+    }
+    if (this._idleTimer) {
+      clearTimeout(this._idleTimer);
+      this._idleTimer = null;
     }
     this._receiver.stop();
     this._socket.removeListener('data', this._onSocketData);
@@ -340,6 +385,10 @@ class WebSocket extends EventEmitter {
       this._sendAfterClose(payload, cb);
       return;
     }
+    if (this._maxBackpressure && this._socket.writableLength > this._maxBackpressure && !this._fragmenting) {
+      this._refuseForBackpressure(cb);
+      return;
+    }
     const binary = options && options.binary !== undefined ? !!options.binary : !isString;
     const fin = options && options.fin !== undefined ? !!options.fin : true;
     const opcode = this._fragmenting ? OP_CONTINUATION : binary ? OP_BINARY : OP_TEXT;
@@ -355,6 +404,17 @@ class WebSocket extends EventEmitter {
     }
     this._fragmenting = !fin;
     this._sender.frame(payload, opcode, fin, false, cb);
+  }
+
+  /**
+   * The peer reads slower than we send: drop this message (its callback gets
+   * an error) or, with policy 'close', close the connection with 1008.
+   */
+  _refuseForBackpressure(cb) {
+    const err = new Error(`send refused: ${this._socket.writableLength} bytes already queued (maxBackpressure ${this._maxBackpressure})`);
+    err.code = 'WS_ERR_BACKPRESSURE';
+    if (this._backpressurePolicy === 'close') this.close(1008, 'backpressure limit exceeded');
+    if (cb) process.nextTick(cb, err);
   }
 
   _sendAfterClose(payload, cb) {
@@ -461,4 +521,46 @@ function describe(value) {
   return `${typeof value} ${String(value)}`;
 }
 
-module.exports = { WebSocket, toBuffer, encodeClosePayload };
+const CONNECTION_OPTION_DEFAULTS = {
+  maxPayload: DEFAULT_MAX_PAYLOAD,
+  closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+  autoPong: true,
+  idleTimeout: 0,
+  maxBackpressure: 0,
+  backpressurePolicy: 'drop',
+};
+
+/**
+ * Checks the per-connection options shared by WebSocketServer and accept()
+ * and returns them with defaults filled in.
+ * @param {object} options
+ * @returns {{ maxPayload: number, closeTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: string }}
+ */
+function connectionOptions(options) {
+  const picked = {};
+  for (const name of Object.keys(CONNECTION_OPTION_DEFAULTS)) {
+    picked[name] = options[name] === undefined ? CONNECTION_OPTION_DEFAULTS[name] : options[name];
+  }
+  for (const name of ['maxPayload', 'closeTimeout', 'idleTimeout', 'maxBackpressure']) {
+    const value = picked[name];
+    if (typeof value !== 'number' || Number.isNaN(value)) {
+      const err = new TypeError(`${name}: must be a number, got ${describe(value)}`);
+      err.code = 'ERR_INVALID_ARG_TYPE';
+      throw err;
+    }
+    if (value < 0) {
+      const err = new RangeError(`${name}: must be >= 0, got ${value}`);
+      err.code = 'ERR_OUT_OF_RANGE';
+      throw err;
+    }
+  }
+  if (picked.backpressurePolicy !== 'drop' && picked.backpressurePolicy !== 'close') {
+    const err = new RangeError(`backpressurePolicy: must be 'drop' or 'close', got ${describe(picked.backpressurePolicy)}`);
+    err.code = 'ERR_OUT_OF_RANGE';
+    throw err;
+  }
+  picked.autoPong = !!picked.autoPong;
+  return picked;
+}
+
+module.exports = { WebSocket, toBuffer, encodeClosePayload, connectionOptions };

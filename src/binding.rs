@@ -282,6 +282,8 @@ impl EventSink for TableSink<'_> {
 pub struct FrameParser {
     core: CoreParser,
     last_error: Option<ProtocolError>,
+    /// Set only by tests, to prove a panic inside parse becomes a JS error.
+    panic_on_next_parse: bool,
 }
 
 #[napi]
@@ -292,7 +294,11 @@ impl FrameParser {
         guard(|| {
             let role = if client { Role::Client } else { Role::Server };
             let max_payload = if max_payload.is_finite() && max_payload > 0.0 { max_payload as u64 } else { 0 };
-            Ok(FrameParser { core: CoreParser::new(ParserConfig { role, max_payload }), last_error: None })
+            Ok(FrameParser {
+                core: CoreParser::new(ParserConfig { role, max_payload }),
+                last_error: None,
+                panic_on_next_parse: false,
+            })
         })
     }
 
@@ -311,6 +317,9 @@ impl FrameParser {
             let table: &mut [u32] = unsafe { table.as_mut() };
             if table.len() < TABLE_HEADER_WORDS + RECORD_WORDS {
                 return Err(argument_error(ArgumentError::range("table: too small")));
+            }
+            if std::mem::take(&mut self.panic_on_next_parse) {
+                panic!("deliberate panic requested by a test");
             }
             let start = (start as usize).min(chunk.len());
             table[2] = 0;
@@ -335,6 +344,12 @@ impl FrameParser {
             }
             Ok(if owned.is_empty() { None } else { Some(owned) })
         })
+    }
+
+    /// Test hook: the next `parse` panics inside the binding, as a bug would.
+    #[napi(js_name = "_testOnlyPanicOnNextParse")]
+    pub fn test_only_panic_on_next_parse(&mut self) {
+        self.panic_on_next_parse = true;
     }
 
     /// The message of the protocol error the last `parse` reported.
@@ -529,4 +544,53 @@ impl Deflater {
     pub fn holds_context(&self) -> bool {
         self.core.holds_context()
     }
+}
+
+// ---------------------------------------------------------------------------
+// permessage-deflate, client side (lib/client.js)
+// ---------------------------------------------------------------------------
+
+/// The client's Sec-WebSocket-Extensions offer for its `perMessageDeflate`
+/// options; throws a RangeError naming a bad field.
+#[napi(js_name = "deflateClientOffer")]
+pub fn deflate_client_offer(options: DeflateOptions) -> Result<String> {
+    guard(|| extension::client_offer(&deflate_config(&options)).map_err(|e| argument_error(e.into())))
+}
+
+/// Outcome of checking a server's permessage-deflate answer.
+#[napi(object)]
+pub struct DeflateClientAcceptance {
+    /// false: the client must fail the connection; `message` says why.
+    pub ok: bool,
+    pub message: String,
+    pub server_no_context_takeover: bool,
+    pub client_no_context_takeover: bool,
+    pub server_max_window_bits: u32,
+    pub client_max_window_bits: u32,
+}
+
+/// Checks the server's Sec-WebSocket-Extensions value against the offer made
+/// for `options` and returns the parameters in force.
+#[napi(js_name = "acceptDeflateResponse")]
+pub fn accept_deflate_response(header: String, options: DeflateOptions) -> Result<DeflateClientAcceptance> {
+    guard(|| {
+        Ok(match extension::accept_response(&header, &deflate_config(&options)) {
+            Ok(params) => DeflateClientAcceptance {
+                ok: true,
+                message: String::new(),
+                server_no_context_takeover: params.server_no_context_takeover,
+                client_no_context_takeover: params.client_no_context_takeover,
+                server_max_window_bits: params.server_max_window_bits as u32,
+                client_max_window_bits: params.client_max_window_bits as u32,
+            },
+            Err(e) => DeflateClientAcceptance {
+                ok: false,
+                message: e.message,
+                server_no_context_takeover: false,
+                client_no_context_takeover: false,
+                server_max_window_bits: 15,
+                client_max_window_bits: 15,
+            },
+        })
+    })
 }

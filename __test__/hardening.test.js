@@ -1,0 +1,140 @@
+'use strict';
+
+// Issue 5: a panic in the native core fails only its connection (1011),
+// the idle heartbeat, backpressure limits, pause()/resume(), and send callbacks.
+
+const { test, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const {
+  KINDS,
+  OP,
+  text,
+  pong,
+  startServer,
+  connectPair,
+  closeAll,
+  expectFailure,
+  withTimeout,
+} = require('./helpers');
+
+afterEach(closeAll);
+
+for (const kind of KINDS) {
+  test(`${kind}: a panic in the native parser closes that connection with 1011 and others go on`, async () => {
+    const fixture = await startServer(kind);
+    const victim = await connectPair(fixture);
+    const bystander = await connectPair(fixture);
+    victim.conn.ws._receiver._parser._testOnlyPanicOnNextParse();
+    await victim.client.write(text('boom'));
+    await expectFailure(victim.client, 1011);
+    const closed = await victim.conn.closed;
+    assert.equal(closed.code, 1006);
+    assert.equal(victim.conn.errors.length, 1);
+    assert.equal(victim.conn.errors[0].code, 'ERR_NATIVE_WS_PANIC');
+    assert.equal(victim.conn.errors[0].closeCode, 1011);
+    assert.match(victim.conn.errors[0].message, /deliberate panic/);
+    assert.equal(victim.conn.messages.length, 0);
+
+    await bystander.client.write(text('still here'));
+    const [message] = await withTimeout(bystander.conn.waitMessages(1), 5000, 'the other connection');
+    assert.equal(message.data.toString(), 'still here');
+  });
+}
+
+test('idleTimeout: a quiet client is pinged, and terminated when it does not answer', { timeout: 10000 }, async () => {
+  const fixture = await startServer('wss', { idleTimeout: 0.1 });
+  const { client, conn } = await connectPair(fixture);
+  const ping = await withTimeout(client.nextFrame(), 5000, 'a ping');
+  assert.equal(ping.opcode, OP.PING);
+  const closed = await withTimeout(conn.closed, 5000, 'termination');
+  assert.equal(closed.code, 1006);
+  await client.closed;
+});
+
+test('idleTimeout: a client that answers pings stays connected', { timeout: 10000 }, async () => {
+  const fixture = await startServer('accept', { idleTimeout: 0.05 });
+  const { client, conn } = await connectPair(fixture);
+  for (let i = 0; i < 4; i++) {
+    const frame = await withTimeout(client.nextFrame(), 5000, `ping ${i}`);
+    assert.equal(frame.opcode, OP.PING);
+    await client.write(pong(frame.payload));
+  }
+  assert.equal(conn.ws.readyState, conn.ws.OPEN);
+  assert.equal(conn.closeEvents.length, 0);
+});
+
+/** Fills the server's socket queue: the raw client does not read. */
+async function saturate(ws) {
+  const chunk = Buffer.alloc(256 * 1024, 1);
+  while (ws._socket.writableLength <= ws._maxBackpressure) ws.send(chunk);
+}
+
+test('maxBackpressure with policy drop refuses sends past the limit and reports it', async () => {
+  const fixture = await startServer('wss', { maxBackpressure: 1024 * 1024 });
+  const { client, conn } = await connectPair(fixture);
+  client.socket.pause(); // the client stops reading
+  await saturate(conn.ws);
+  const queued = conn.ws.bufferedAmount;
+  const [err] = await new Promise((resolve) => conn.ws.send('dropped', (...args) => resolve(args)));
+  assert.equal(err.code, 'WS_ERR_BACKPRESSURE');
+  assert.equal(conn.ws.bufferedAmount, queued, 'the refused message was not queued');
+  assert.equal(conn.ws.readyState, conn.ws.OPEN);
+});
+
+test('maxBackpressure with policy close closes with 1008', async () => {
+  const fixture = await startServer('accept', { maxBackpressure: 1024 * 1024, backpressurePolicy: 'close' });
+  const { client, conn } = await connectPair(fixture);
+  client.socket.pause();
+  await saturate(conn.ws);
+  const [err] = await new Promise((resolve) => conn.ws.send('refused', (...args) => resolve(args)));
+  assert.equal(err.code, 'WS_ERR_BACKPRESSURE');
+  assert.equal(conn.ws.readyState, conn.ws.CLOSING);
+  client.socket.resume();
+  await client.closed;
+  const last = client.frames[client.frames.length - 1];
+  assert.equal(last.opcode, OP.CLOSE);
+  assert.equal(last.closeCode, 1008);
+});
+
+test('backpressure options are checked', () => {
+  const { WebSocketServer } = require('..');
+  assert.throws(() => new WebSocketServer({ noServer: true, maxBackpressure: -1 }), { name: 'RangeError', message: /maxBackpressure/ });
+  assert.throws(() => new WebSocketServer({ noServer: true, backpressurePolicy: 'ignore' }), { name: 'RangeError', message: /backpressurePolicy/ });
+  assert.throws(() => new WebSocketServer({ noServer: true, idleTimeout: 'soon' }), { name: 'TypeError', message: /idleTimeout/ });
+});
+
+test('bufferedAmount counts queued bytes and send callbacks fire once flushed', async () => {
+  const fixture = await startServer('wss');
+  const { client, conn } = await connectPair(fixture);
+  client.socket.pause();
+  const chunk = Buffer.alloc(1024 * 1024, 2);
+  let flushed = 0;
+  for (let i = 0; i < 8; i++) conn.ws.send(chunk, () => flushed++);
+  assert.ok(conn.ws.bufferedAmount > 0, 'data is queued while the peer does not read');
+  assert.ok(conn.ws.bufferedAmount <= 8 * (chunk.length + 10));
+  assert.ok(flushed < 8, 'not everything can be flushed while the peer does not read');
+  client.socket.resume();
+  await withTimeout(
+    (async () => {
+      while (flushed < 8) await new Promise((r) => setTimeout(r, 5));
+    })(),
+    10000,
+    'all send callbacks'
+  );
+  assert.equal(flushed, 8);
+  assert.equal(conn.ws.bufferedAmount, 0);
+});
+
+test('pause() stops reading the socket and resume() delivers what waited', async () => {
+  const fixture = await startServer('wss');
+  const { client, conn } = await connectPair(fixture);
+  conn.ws.pause();
+  assert.equal(conn.ws.isPaused, true);
+  await client.write(text('while paused'));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(conn.messages.length, 0, 'no message while paused');
+  assert.equal(conn.ws._socket.isPaused(), true, 'the socket itself is paused');
+  conn.ws.resume();
+  const [message] = await withTimeout(conn.waitMessages(1), 5000, 'the message after resume');
+  assert.equal(message.data.toString(), 'while paused');
+});
