@@ -30,6 +30,27 @@ fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
+/// Hands a Vec to JS as a Buffer without copying. V8 is told about the
+/// memory (and told again when the Buffer is collected): without that it does
+/// not see large messages pile up, collects too late, and every new message
+/// lands on fresh, page-faulting memory.
+fn external_buffer(env: &Env, bytes: Vec<u8>) -> Result<BufferSlice<'_>> {
+    if bytes.is_empty() {
+        return BufferSlice::copy_from(env, []);
+    }
+    let mut bytes = bytes;
+    let (data, len, capacity) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity() as i64);
+    env.adjust_external_memory(capacity)?;
+    // SAFETY: moving the Vec into the finalizer does not move its heap buffer,
+    // which stays alive until the finalizer drops it.
+    unsafe {
+        BufferSlice::from_external(env, data, len, bytes, |env, bytes: Vec<u8>| {
+            let _ = env.adjust_external_memory(-(bytes.capacity() as i64));
+            drop(bytes);
+        })
+    }
+}
+
 fn argument_error(e: ArgumentError) -> Error {
     let kind = match e.kind {
         ArgumentErrorKind::Type => "TypeError",
@@ -237,7 +258,7 @@ const RECORD_WORDS: usize = 3;
 struct TableSink<'a> {
     table: &'a mut [u32],
     count: usize,
-    owned: Vec<Buffer>,
+    owned: Vec<Vec<u8>>,
 }
 
 impl TableSink<'_> {
@@ -247,7 +268,7 @@ impl TableSink<'_> {
             Payload::Owned(bytes) => {
                 let index = self.owned.len() as u32;
                 let len = bytes.len() as u32;
-                self.owned.push(bytes.into());
+                self.owned.push(bytes);
                 (FLAG_OWNED, index, len)
             }
         };
@@ -304,13 +325,14 @@ impl FrameParser {
 
     /// Parses `chunk[start..]`, writing records into `table` (see lib/receiver.js).
     /// Returns the Buffers that owned records point at, or null when there are none.
-    #[napi]
-    pub fn parse(
+    #[napi(ts_return_type = "Array<Buffer> | null")]
+    pub fn parse<'env>(
         &mut self,
+        env: &'env Env,
         mut chunk: BufferSlice,
         start: u32,
         mut table: Uint32ArraySlice,
-    ) -> Result<Option<Vec<Buffer>>> {
+    ) -> Result<Option<Array<'env>>> {
         guard(|| {
             let chunk: &mut [u8] = &mut chunk;
             // SAFETY: JS is blocked inside this call, so nothing else touches the array meanwhile.
@@ -342,7 +364,14 @@ impl FrameParser {
                     self.last_error = Some(e);
                 }
             }
-            Ok(if owned.is_empty() { None } else { Some(owned) })
+            if owned.is_empty() {
+                return Ok(None);
+            }
+            let mut buffers = env.create_array(owned.len() as u32)?;
+            for (index, bytes) in owned.into_iter().enumerate() {
+                buffers.set(index as u32, &external_buffer(env, bytes)?)?;
+            }
+            Ok(Some(buffers))
         })
     }
 
@@ -523,14 +552,14 @@ impl Deflater {
     }
 
     /// The compressed payload of one whole message (RFC 7692 §7.2.1).
-    #[napi]
-    pub fn compress(&mut self, data: &[u8]) -> Result<Buffer> {
+    #[napi(ts_return_type = "Buffer")]
+    pub fn compress<'env>(&mut self, env: &'env Env, data: &[u8]) -> Result<BufferSlice<'env>> {
         guard(|| {
             let mut out = Vec::with_capacity(data.len() / 2 + 64);
             self.core
                 .compress_message(data, &mut out)
                 .map_err(|e| Error::new(Status::GenericFailure, format!("deflate failed: {e}")))?;
-            Ok(out.into())
+            external_buffer(env, out)
         })
     }
 

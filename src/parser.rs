@@ -10,7 +10,7 @@ use crate::close::decode_close;
 use crate::deflate::Inflater;
 use crate::error::{code, ProtocolError};
 use crate::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, extend_unmasked};
 use crate::utf8::{self, Utf8Validator};
 
 /// Which side this parser reads for: a server reads masked client frames.
@@ -180,10 +180,12 @@ impl FrameParser {
                     let available = chunk.len() - pos;
                     let take = remaining.min(available as u64) as usize;
                     let piece = &mut chunk[pos..pos + take];
-                    if let Some(key) = key {
-                        apply_mask(piece, key, offset);
+                    if !self.append_plain_piece(op, piece, key, offset)? {
+                        if let Some(key) = key {
+                            apply_mask(piece, key, offset);
+                        }
+                        self.append_piece(op, piece)?;
                     }
-                    self.append_piece(op, piece)?;
                     pos += take;
                     let remaining = remaining - take as u64;
                     if remaining > 0 {
@@ -332,6 +334,26 @@ impl FrameParser {
         }
         self.state = State::Payload { remaining: h.payload_len, key: h.mask, offset: 0, opcode: h.opcode, fin: h.fin };
         Ok(())
+    }
+
+    /// The hot path for large uncompressed messages: unmasks straight into the
+    /// message buffer in one pass. Returns false when the piece is not of that kind.
+    fn append_plain_piece(&mut self, op: u8, piece: &[u8], key: Option<[u8; 4]>, offset: usize) -> Result<bool, ProtocolError> {
+        let Some(message) = self.message.as_mut() else {
+            return Ok(false);
+        };
+        if opcode::is_control(op) || message.compressed {
+            return Ok(false);
+        }
+        let before = message.bytes.len();
+        match key {
+            Some(key) => extend_unmasked(&mut message.bytes, piece, key, offset),
+            None => message.bytes.extend_from_slice(piece),
+        }
+        if !message.binary {
+            message.utf8.feed(&message.bytes[before..]).map_err(|_| invalid_utf8())?;
+        }
+        Ok(true)
     }
 
     /// Adds unmasked payload bytes of the current frame to its buffer.

@@ -1,0 +1,132 @@
+'use strict';
+
+// In-process benchmarks: receive (masked client frames in 64 KiB chunks
+// through a Duplex into a server-side WebSocket until every message event
+// fired) and send (ws.send() into a byte-counting Duplex).
+
+const { serverSocket, clientFrames, alternate } = require('./common');
+
+const LIBS = ['native-ws', 'ws'];
+const CHUNK = 64 * 1024;
+
+/** Total bytes of input per measurement, so every size runs a similar time. */
+function messageCount(size) {
+  return Math.max(16, Math.min(400000, Math.floor((16 * 1024 * 1024) / (size + 14))));
+}
+
+// Each measurement repeats its batch until this much timed work accumulated.
+const MIN_SECONDS = 0.25;
+
+/** Repeats `batch()` (which returns [items, seconds]) until MIN_SECONDS; returns items/s. */
+async function repeat(batch) {
+  let items = 0;
+  let seconds = 0;
+  while (seconds < MIN_SECONDS) {
+    const [n, s] = await batch();
+    items += n;
+    seconds += s;
+    // Untimed: let the event loop turn, as it does between socket reads, so
+    // deferred work (N-API finalizers of collected Buffers) runs.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return items / seconds;
+}
+
+async function receiveOnce(lib, pristine, count) {
+  return repeat(() => receiveBatch(lib, pristine, count));
+}
+
+async function receiveBatch(lib, pristine, count) {
+  const { ws, socket } = serverSocket(lib);
+  const input = Buffer.from(pristine); // unmasking happens in place: fresh bytes each run
+  const chunks = [];
+  for (let at = 0; at < input.length; at += CHUNK) chunks.push(input.subarray(at, at + CHUNK));
+  let seen = 0;
+  const done = new Promise((resolve) => {
+    ws.on('message', () => {
+      if (++seen === count) resolve();
+    });
+  });
+  const start = process.hrtime.bigint();
+  for (const chunk of chunks) socket.push(chunk);
+  await done;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  ws.terminate();
+  return [count, seconds];
+}
+
+/**
+ * @returns {Promise<Array<{ name: string, size: number, results: Record<string, number> }>>}
+ */
+async function receive(rounds) {
+  const cases = [
+    [16, false],
+    [125, false],
+    [1024, false],
+    [16 * 1024, false],
+    [1024 * 1024, false],
+    [16, true],
+    [1024, true],
+    [1024 * 1024, true],
+  ];
+  const rows = [];
+  for (const [size, text] of cases) {
+    const count = messageCount(size);
+    const pristine = clientFrames(size, count, text);
+    await receiveOnce('native-ws', pristine, count);
+    await receiveOnce('ws', pristine, count);
+    const results = await alternate(LIBS, rounds, (lib) => receiveOnce(lib, pristine, count));
+    rows.push({ name: `receive ${label(size)} ${text ? 'text' : 'binary'}`, size, results });
+  }
+  return rows;
+}
+
+async function sendOnce(lib, payload, count, asText) {
+  return repeat(() => sendBatch(lib, payload, count, asText));
+}
+
+async function sendBatch(lib, payload, count, asText) {
+  const { ws, socket } = serverSocket(lib);
+  const data = asText ? payload.toString('latin1') : payload;
+  let flushed = 0;
+  let resolveDone;
+  const done = new Promise((resolve) => (resolveDone = resolve));
+  const cb = () => {
+    if (++flushed === count) resolveDone();
+  };
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) ws.send(data, cb);
+  await done;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (socket.bytesOut < count * payload.length) throw new Error(`${lib}: short write`);
+  ws.terminate();
+  return [count, seconds];
+}
+
+async function send(rounds) {
+  const rows = [];
+  for (const [size, text] of [
+    [16, false],
+    [125, false],
+    [1024, false],
+    [16, true],
+    [1024, true],
+    [64 * 1024, false],
+  ]) {
+    const count = Math.max(64, Math.min(100000, Math.floor((16 * 1024 * 1024) / (size + 14))));
+    const payload = Buffer.alloc(size, 'b');
+    await sendOnce('native-ws', payload, count, text);
+    await sendOnce('ws', payload, count, text);
+    const results = await alternate(LIBS, rounds, (lib) => sendOnce(lib, payload, count, text));
+    rows.push({ name: `send ${label(size)} ${text ? 'text' : 'binary'}`, size, results });
+  }
+  return rows;
+}
+
+function label(size) {
+  if (size >= 1024 * 1024) return `${size / 1024 / 1024} MiB`;
+  if (size >= 1024) return `${size / 1024} KiB`;
+  return `${size} B`;
+}
+
+module.exports = { receive, send, label };

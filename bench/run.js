@@ -1,0 +1,41 @@
+'use strict';
+
+// npm run bench [-- --quick] [-- --only receive,send,e2e]
+// Prints a table of medians and ratios (native-ws / ws).
+
+const os = require('node:os');
+const { receive, send } = require('./inprocess');
+const { formatRate } = require('./common');
+
+function parseArgs(argv) {
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : ['receive', 'send', 'e2e'];
+  return { only, rounds: argv.includes('--quick') ? 3 : 7, quick: argv.includes('--quick') };
+}
+
+function printRows(title, rows, unit) {
+  console.log(`\n${title}`);
+  console.log('| case | native-ws | ws | ratio |');
+  console.log('|---|---:|---:|---:|');
+  for (const row of rows) {
+    const a = row.results['native-ws'];
+    const b = row.results.ws;
+    console.log(`| ${row.name} | ${formatRate(a)}${unit} | ${formatRate(b)}${unit} | ${(a / b).toFixed(2)}× |`);
+  }
+}
+
+async function main() {
+  const { only, rounds, quick } = parseArgs(process.argv.slice(2));
+  console.log(`native-ws benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
+    `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${rounds} alternated rounds, medians`);
+  if (only.includes('receive')) printRows('Receive (messages/s)', await receive(rounds), ' msg/s');
+  if (only.includes('send')) printRows('Send (messages/s)', await send(rounds), ' msg/s');
+  if (only.includes('e2e')) {
+    const e2e = require('./e2e');
+    await e2e.run({ quick });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
