@@ -11,6 +11,20 @@ const HEADER_WORDS = 4;
 const RECORD_WORDS = 3;
 // Records per call; a chunk with more frames is parsed in several calls.
 const TABLE_RECORDS = 4096;
+const TABLE_WORDS = HEADER_WORDS + TABLE_RECORDS * RECORD_WORDS;
+
+// Record tables are shared by all connections (48 KiB each would dominate an
+// idle connection's memory). A listener may make another connection receive
+// synchronously while a table is in use, so tables are lent from a pool.
+const spareTables = [];
+
+function borrowTable() {
+  return spareTables.pop() || new Uint32Array(TABLE_WORDS);
+}
+
+function returnTable(table) {
+  spareTables.push(table);
+}
 
 const OP_TEXT = 1;
 const OP_BINARY = 2;
@@ -35,7 +49,6 @@ class Receiver {
   constructor(handler, options = {}) {
     this._handler = handler;
     this._parser = new addon.FrameParser(!!options.client, options.maxPayload || 0);
-    this._table = new Uint32Array(HEADER_WORDS + TABLE_RECORDS * RECORD_WORDS);
     this._stopped = false;
   }
 
@@ -59,7 +72,15 @@ class Receiver {
    */
   write(chunk) {
     if (this._stopped) return;
-    const table = this._table;
+    const table = borrowTable();
+    try {
+      this._parseChunk(chunk, table);
+    } finally {
+      returnTable(table);
+    }
+  }
+
+  _parseChunk(chunk, table) {
     let start = 0;
     do {
       let owned;

@@ -15,3 +15,12 @@ if (process.env.MODE === 'accept') {
   const wss = new WebSocketServer({ port, host: '127.0.0.1', backlog: 4096, perMessageDeflate: deflate }, () => console.log('ready'));
   wss.on('connection', echo);
 }
+
+// Memory benchmark hook: on 'rss', collect garbage (when --expose-gc) and report RSS.
+if (process.send) {
+  process.on('message', (message) => {
+    if (message !== 'rss') return;
+    if (global.gc) global.gc();
+    setTimeout(() => process.send({ rss: process.memoryUsage().rss }), 100);
+  });
+}

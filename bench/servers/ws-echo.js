@@ -11,3 +11,12 @@ wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
   ws.on('error', () => {});
 });
+
+// Memory benchmark hook: on 'rss', collect garbage (when --expose-gc) and report RSS.
+if (process.send) {
+  process.on('message', (message) => {
+    if (message !== 'rss') return;
+    if (global.gc) global.gc();
+    setTimeout(() => process.send({ rss: process.memoryUsage().rss }), 100);
+  });
+}
