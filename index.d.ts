@@ -3,9 +3,10 @@
 /// <reference types="node" />
 
 import { EventEmitter } from 'events';
-import type { IncomingMessage, Server as HTTPServer } from 'http';
+import type { Agent, ClientRequest, IncomingMessage, Server as HTTPServer } from 'http';
 import type { Server as HTTPSServer } from 'https';
-import type { Duplex } from 'stream';
+import type { Duplex, DuplexOptions } from 'stream';
+import type { SecureContextOptions } from 'tls';
 
 type BinaryData = Buffer | ArrayBuffer | Buffer[];
 type SendData = string | Buffer | ArrayBuffer | ArrayBufferView | number;
@@ -20,8 +21,11 @@ declare class WebSocket extends EventEmitter {
   readonly CLOSING: 2;
   readonly CLOSED: 3;
 
-  /** Only `null` is accepted for now: the client side is not implemented yet. */
+  /** `null`: a server-side WebSocket (made by WebSocketServer and accept()). */
   constructor(address: null);
+  /** A client: opens a connection to a ws:, wss:, http:, https: or ws+unix: URL. */
+  constructor(address: string | URL, options?: WebSocket.ClientOptions);
+  constructor(address: string | URL, protocols?: string | string[], options?: WebSocket.ClientOptions);
 
   binaryType: 'nodebuffer' | 'arraybuffer' | 'fragments';
   readonly bufferedAmount: number;
@@ -63,12 +67,18 @@ declare class WebSocket extends EventEmitter {
   on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
   on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
   on(event: 'error', listener: (this: WebSocket, err: Error) => void): this;
+  on(event: 'upgrade', listener: (this: WebSocket, response: IncomingMessage) => void): this;
+  on(event: 'unexpected-response', listener: (this: WebSocket, request: ClientRequest, response: IncomingMessage) => void): this;
+  on(event: 'redirect', listener: (this: WebSocket, url: string, request: ClientRequest) => void): this;
   on(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
   once(event: 'open', listener: (this: WebSocket, req: WebSocket.AcceptedRequest) => void): this;
   once(event: 'message', listener: (this: WebSocket, data: BinaryData, isBinary: boolean) => void): this;
   once(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
   once(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;
   once(event: 'error', listener: (this: WebSocket, err: Error) => void): this;
+  once(event: 'upgrade', listener: (this: WebSocket, response: IncomingMessage) => void): this;
+  once(event: 'unexpected-response', listener: (this: WebSocket, request: ClientRequest, response: IncomingMessage) => void): this;
+  once(event: 'redirect', listener: (this: WebSocket, url: string, request: ClientRequest) => void): this;
   once(event: string | symbol, listener: (this: WebSocket, ...args: any[]) => void): this;
 }
 
@@ -166,6 +176,51 @@ declare namespace WebSocket {
     handleProtocols?: (protocols: Set<string>, request: AcceptedRequest) => string | false;
     verifyClient?: (info: { origin: string | undefined; secure: boolean; req: AcceptedRequest }) => boolean;
   }
+
+  /** permessage-deflate settings (RFC 7692), as ws's `perMessageDeflate` object. */
+  interface PerMessageDeflateOptions {
+    serverNoContextTakeover?: boolean;
+    clientNoContextTakeover?: boolean;
+    serverMaxWindowBits?: number | boolean;
+    clientMaxWindowBits?: number | boolean;
+    level?: number;
+    memLevel?: number;
+    zlibDeflateOptions?: { level?: number; memLevel?: number };
+    /** Messages shorter than this (bytes) are sent uncompressed (default 1024). */
+    threshold?: number;
+  }
+
+  /** Options of `new WebSocket(address, protocols, options)`; other keys go to http(s).request. */
+  interface ClientOptions extends SecureContextOptions {
+    /** Only 13 (the default). */
+    protocolVersion?: 13;
+    /** Milliseconds for the whole opening handshake of each request (default: no limit). */
+    handshakeTimeout?: number;
+    headers?: Record<string, string | string[]>;
+    origin?: string;
+    /** Largest message in bytes (default 100 MiB); 0 means no limit. */
+    maxPayload?: number;
+    /** Milliseconds to wait for the peer's close frame (default 30000). */
+    closeTimeout?: number;
+    autoPong?: boolean;
+    /** Offered by default, as in ws; false sends no offer. */
+    perMessageDeflate?: boolean | PerMessageDeflateOptions;
+    followRedirects?: boolean;
+    /** Default 10. */
+    maxRedirects?: number;
+    agent?: Agent;
+    host?: string;
+    family?: number;
+    localAddress?: string;
+    servername?: string;
+    rejectUnauthorized?: boolean;
+    checkServerIdentity?(servername: string, cert: import('tls').PeerCertificate): Error | undefined;
+    createConnection?: (options: object, callback?: () => void) => Duplex;
+    finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  }
+
+  /** A Duplex over a WebSocket: writes are sent as messages, messages are read as chunks (as in ws). */
+  function createWebSocketStream(websocket: WebSocket, options?: DuplexOptions): Duplex;
 
   /** WebSocket handshake on a raw socket (net.createServer style). */
   function accept(socket: Duplex, options?: AcceptOptions): WebSocket;

@@ -8,6 +8,7 @@
 const { WebSocket } = require('./lib/websocket');
 const { WebSocketServer } = require('./lib/websocket-server');
 const { accept } = require('./lib/accept');
+const { createWebSocketStream } = require('./lib/stream');
 const { ProtocolError } = require('./lib/native');
 const primitives = require('./lib/primitives');
 
@@ -15,6 +16,7 @@ WebSocket.WebSocket = WebSocket;
 WebSocket.WebSocketServer = WebSocketServer;
 WebSocket.Server = WebSocketServer;
 WebSocket.accept = accept;
+WebSocket.createWebSocketStream = createWebSocketStream;
 WebSocket.ProtocolError = ProtocolError;
 Object.assign(WebSocket, primitives);
 

@@ -424,14 +424,15 @@ class WebSocket extends EventEmitter {
 
   /** Stops reading from the socket. */
   pause() {
-    if (this._readyState === CONNECTING || this._readyState === CLOSED) return;
+    // No socket: CONNECTING, CLOSED, or a handshake that failed (CLOSING).
+    if (!this._socket || this._readyState === CONNECTING || this._readyState === CLOSED) return;
     this._paused = true;
     this._socket.pause();
   }
 
   /** Reads from the socket again after pause(). */
   resume() {
-    if (this._readyState === CONNECTING || this._readyState === CLOSED) return;
+    if (!this._socket || this._readyState === CONNECTING || this._readyState === CLOSED) return;
     this._paused = false;
     if (!this._closeFrameReceived && !this._failed) this._socket.resume();
   }
@@ -443,6 +444,7 @@ class WebSocket extends EventEmitter {
       this._abortConnecting('WebSocket was closed before the connection was established');
       return;
     }
+    if (!this._socket) return; // the handshake failed; 'close' is already on its way
     this._readyState = CLOSING;
     this._socket.destroy();
   }

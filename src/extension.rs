@@ -1,4 +1,4 @@
-//! permessage-deflate negotiation, server side (RFC 7692 §5-§7).
+//! permessage-deflate negotiation (RFC 7692 §5-§7), both sides.
 //!
 //! The server reads the client's `Sec-WebSocket-Extensions` offers, accepts
 //! the first permessage-deflate offer it can honour, and answers with the
@@ -7,6 +7,10 @@
 //! fails the handshake (400), as RFC 6455 §4.2.1 asks of malformed headers.
 //! Where the RFC leaves a choice, the `ws` package's `acceptAsServer` is
 //! followed (see [`negotiate`]).
+//!
+//! The client sends one offer built from its options ([`client_offer`]) and
+//! fails the connection on any answer that does not fit that offer
+//! ([`accept_response`]).
 
 use std::fmt;
 
@@ -456,6 +460,163 @@ fn response_value(params: &DeflateParams, server_bits: Option<u8>, client_bits: 
     value
 }
 
+// ---------------------------------------------------------------------------
+// Client side: the offer and the checks on the server's response
+// ---------------------------------------------------------------------------
+
+/// The `Sec-WebSocket-Extensions` value a client sends for `config` (one
+/// permessage-deflate offer, RFC 7692 §7.1, parameters in `ws`' order).
+///
+/// - `*_no_context_takeover` set: offered;
+/// - `server_max_window_bits` set: offered with its value;
+/// - `client_max_window_bits` set: offered with its value, otherwise offered
+///   valueless ("the server may limit my window"), as `ws` does by default.
+pub fn client_offer(config: &DeflateConfig) -> Result<String, ConfigError> {
+    config.validate()?;
+    let mut value = String::from(PERMESSAGE_DEFLATE);
+    if config.server_no_context_takeover {
+        value.push_str("; server_no_context_takeover");
+    }
+    if config.client_no_context_takeover {
+        value.push_str("; client_no_context_takeover");
+    }
+    if let Some(bits) = config.server_max_window_bits {
+        value.push_str(&format!("; server_max_window_bits={bits}"));
+    }
+    match config.client_max_window_bits {
+        Some(bits) => value.push_str(&format!("; client_max_window_bits={bits}")),
+        None => value.push_str("; client_max_window_bits"),
+    }
+    Ok(value)
+}
+
+/// The server's `Sec-WebSocket-Extensions` answer cannot be accepted: the
+/// client must fail the connection (RFC 6455 §4.1, RFC 7692 §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseError {
+    pub message: String,
+}
+
+impl fmt::Display for ResponseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ResponseError {}
+
+fn response_error(message: impl Into<String>) -> ResponseError {
+    ResponseError { message: message.into() }
+}
+
+/// Checks the server's `Sec-WebSocket-Extensions` value against the offer
+/// [`client_offer`] made for `config`, and returns the parameters in force.
+///
+/// The response must name exactly one extension, permessage-deflate (the
+/// only one offered), with each parameter at most once and valid (§7.1):
+/// - `server_no_context_takeover` and `server_max_window_bits` must be there
+///   when offered (a server accepts them by echoing; §7.1.1.1, §7.1.2.1), and
+///   the window no larger than offered;
+/// - `client_max_window_bits` needs a value, no larger than the one offered;
+/// - `client_no_context_takeover` may come unasked (§7.1.1.2).
+///
+/// Our own `client_no_context_takeover` holds even if the server omits it
+/// (resetting more often is always safe); our window is the server's value,
+/// else the one we offered, else 15.
+pub fn accept_response(header: &str, config: &DeflateConfig) -> Result<DeflateParams, ResponseError> {
+    config.validate().map_err(|e| response_error(e.message))?;
+    let extensions = parse_extensions(header).map_err(|e| response_error(e.to_string()))?;
+    let response = match extensions.as_slice() {
+        [] => return Err(response_error("the server's Sec-WebSocket-Extensions header names no extension")),
+        [one] if one.name == PERMESSAGE_DEFLATE => one,
+        [one] => {
+            return Err(response_error(format!(
+                "the server accepted the extension \"{}\", which the client did not offer",
+                one.name
+            )))
+        }
+        [..] => {
+            return Err(response_error(
+                "the server accepted several extensions, but the client offered only permessage-deflate once",
+            ))
+        }
+    };
+
+    let mut seen: Vec<&str> = Vec::with_capacity(response.params.len());
+    let mut server_no_context_takeover = false;
+    let mut client_no_context_takeover = false;
+    let mut server_bits = None;
+    let mut client_bits = None;
+    for param in &response.params {
+        let name = param.name.as_str();
+        if seen.contains(&name) {
+            return Err(response_error(format!("permessage-deflate: the server sent \"{name}\" twice")));
+        }
+        seen.push(name);
+        let value = param.value.as_deref();
+        match name {
+            "server_no_context_takeover" | "client_no_context_takeover" => {
+                if value.is_some() {
+                    return Err(response_error(format!("permessage-deflate: \"{name}\" must not have a value")));
+                }
+                if name == "server_no_context_takeover" {
+                    server_no_context_takeover = true;
+                } else {
+                    client_no_context_takeover = true;
+                }
+            }
+            "server_max_window_bits" | "client_max_window_bits" => {
+                let bits = value.and_then(parse_window_bits).ok_or_else(|| {
+                    response_error(format!(
+                        "permessage-deflate: invalid value for \"{name}\": {}",
+                        value.map_or_else(|| "none".to_owned(), |v| format!("\"{v}\""))
+                    ))
+                })?;
+                if name == "server_max_window_bits" {
+                    server_bits = Some(bits);
+                } else {
+                    client_bits = Some(bits);
+                }
+            }
+            _ => return Err(response_error(format!("permessage-deflate: unknown parameter \"{name}\""))),
+        }
+    }
+
+    if config.server_no_context_takeover && !server_no_context_takeover {
+        return Err(response_error(
+            "permessage-deflate: the client offered server_no_context_takeover and the server did not accept it",
+        ));
+    }
+    if let Some(offered) = config.server_max_window_bits {
+        match server_bits {
+            None => {
+                return Err(response_error(format!(
+                    "permessage-deflate: the client offered server_max_window_bits={offered} and the server did not accept it"
+                )))
+            }
+            Some(bits) if bits > offered => {
+                return Err(response_error(format!(
+                    "permessage-deflate: server_max_window_bits={bits} is over the {offered} the client offered"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if let (Some(offered), Some(bits)) = (config.client_max_window_bits, client_bits) {
+        if bits > offered {
+            return Err(response_error(format!(
+                "permessage-deflate: client_max_window_bits={bits} is over the {offered} the client offered"
+            )));
+        }
+    }
+    Ok(DeflateParams {
+        server_no_context_takeover,
+        client_no_context_takeover: client_no_context_takeover || config.client_no_context_takeover,
+        server_max_window_bits: server_bits.unwrap_or(MAX_WINDOW_BITS),
+        client_max_window_bits: client_bits.or(config.client_max_window_bits).unwrap_or(MAX_WINDOW_BITS),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -669,6 +830,137 @@ mod tests {
             assert!(err.message.starts_with(field), "{}", err.message);
             let err = negotiate("permessage-deflate", &config).unwrap_err();
             assert_eq!(err.status(), 500);
+        }
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+
+    fn config() -> DeflateConfig {
+        DeflateConfig::default()
+    }
+
+    fn params(snct: bool, cnct: bool, sbits: u8, cbits: u8) -> DeflateParams {
+        DeflateParams {
+            server_no_context_takeover: snct,
+            client_no_context_takeover: cnct,
+            server_max_window_bits: sbits,
+            client_max_window_bits: cbits,
+        }
+    }
+
+    fn rejected(header: &str, config: &DeflateConfig) -> String {
+        accept_response(header, config).unwrap_err().message
+    }
+
+    #[test]
+    fn default_offer_is_ws_default() {
+        assert_eq!(client_offer(&config()).unwrap(), "permessage-deflate; client_max_window_bits");
+    }
+
+    #[test]
+    fn full_offer_in_order() {
+        let config = DeflateConfig {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            server_max_window_bits: Some(10),
+            client_max_window_bits: Some(9),
+            ..config()
+        };
+        assert_eq!(
+            client_offer(&config).unwrap(),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=10; client_max_window_bits=9"
+        );
+    }
+
+    #[test]
+    fn offer_checks_the_config() {
+        let bad = DeflateConfig { server_max_window_bits: Some(16), ..config() };
+        assert_eq!(client_offer(&bad).unwrap_err().field, "server_max_window_bits");
+    }
+
+    #[test]
+    fn our_offer_is_what_our_server_accepts() {
+        let offer_config = DeflateConfig {
+            server_no_context_takeover: true,
+            server_max_window_bits: Some(11),
+            client_max_window_bits: Some(12),
+            ..config()
+        };
+        let offer = client_offer(&offer_config).unwrap();
+        let (server_params, response) = negotiate(&offer, &config()).unwrap().unwrap();
+        let client_params = accept_response(&response, &offer_config).unwrap();
+        assert_eq!(client_params, server_params);
+        assert_eq!(client_params, params(true, false, 11, 12));
+    }
+
+    #[test]
+    fn plain_response_means_defaults() {
+        assert_eq!(accept_response("permessage-deflate", &config()).unwrap(), params(false, false, 15, 15));
+        assert_eq!(accept_response("Permessage-Deflate ", &config()).unwrap(), params(false, false, 15, 15));
+    }
+
+    #[test]
+    fn server_may_restrict_and_reset() {
+        let p = accept_response(
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=9; client_max_window_bits=\"10\"",
+            &config(),
+        )
+        .unwrap();
+        assert_eq!(p, params(true, true, 9, 10));
+    }
+
+    #[test]
+    fn our_own_settings_hold_when_the_server_omits_them() {
+        let ours = DeflateConfig { client_no_context_takeover: true, client_max_window_bits: Some(11), ..config() };
+        assert_eq!(accept_response("permessage-deflate", &ours).unwrap(), params(false, true, 15, 11));
+        let p = accept_response("permessage-deflate; client_max_window_bits=8", &ours).unwrap();
+        assert_eq!(p.client_max_window_bits, 8);
+    }
+
+    #[test]
+    fn offered_server_parameters_must_be_accepted() {
+        let snct = DeflateConfig { server_no_context_takeover: true, ..config() };
+        assert!(rejected("permessage-deflate", &snct).contains("server_no_context_takeover"));
+        assert!(accept_response("permessage-deflate; server_no_context_takeover", &snct).is_ok());
+
+        let bits = DeflateConfig { server_max_window_bits: Some(10), ..config() };
+        assert!(rejected("permessage-deflate", &bits).contains("server_max_window_bits=10"));
+        assert!(rejected("permessage-deflate; server_max_window_bits=11", &bits).contains("over the 10"));
+        let p = accept_response("permessage-deflate; server_max_window_bits=8", &bits).unwrap();
+        assert_eq!(p.server_max_window_bits, 8);
+    }
+
+    #[test]
+    fn client_window_over_the_offer_is_refused() {
+        let bits = DeflateConfig { client_max_window_bits: Some(10), ..config() };
+        assert!(rejected("permessage-deflate; client_max_window_bits=12", &bits).contains("over the 10"));
+    }
+
+    #[test]
+    fn invalid_responses_are_refused() {
+        for (header, needle) in [
+            ("", "names no extension"),
+            (" , ", "names no extension"),
+            ("x-foo", "\"x-foo\""),
+            ("permessage-deflate, permessage-deflate", "several"),
+            ("permessage-deflate, x-foo", "several"),
+            ("permessage-deflate; foo", "unknown parameter \"foo\""),
+            ("permessage-deflate; server_no_context_takeover; server_no_context_takeover", "twice"),
+            ("permessage-deflate; client_no_context_takeover=1", "must not have a value"),
+            ("permessage-deflate; client_max_window_bits", "invalid value for \"client_max_window_bits\": none"),
+            ("permessage-deflate; server_max_window_bits", "invalid value"),
+            ("permessage-deflate; server_max_window_bits=7", "\"7\""),
+            ("permessage-deflate; client_max_window_bits=16", "\"16\""),
+            ("permessage-deflate; client_max_window_bits=010", "\"010\""),
+            ("permessage-deflate;", "invalid Sec-WebSocket-Extensions header"),
+        ] {
+            let message = rejected(header, &config());
+            assert!(message.contains(needle), "{header:?}: {message}");
         }
     }
 }
