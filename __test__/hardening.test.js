@@ -138,3 +138,28 @@ test('pause() stops reading the socket and resume() delivers what waited', async
   const [message] = await withTimeout(conn.waitMessages(1), 5000, 'the message after resume');
   assert.equal(message.data.toString(), 'while paused');
 });
+
+test('terminate(), pause() and resume() after a failed client handshake do nothing and do not throw', async () => {
+  const http = require('node:http');
+  const server = http.createServer((req, res) => res.writeHead(403).end());
+  server.on('upgrade', (req, socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { WebSocket } = require('..');
+    const ws = new WebSocket(`ws://127.0.0.1:${server.address().port}/`);
+    const closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+    const failed = new Promise((resolve) =>
+      ws.on('error', (err) => {
+        ws.terminate();
+        ws.pause();
+        ws.resume();
+        resolve(err);
+      })
+    );
+    const err = await withTimeout(failed, 5000, 'the handshake error');
+    assert.match(err.message, /403/);
+    assert.equal(await withTimeout(closed, 5000, 'close'), 1006);
+  } finally {
+    server.close();
+  }
+});
