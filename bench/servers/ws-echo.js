@@ -17,6 +17,6 @@ if (process.send) {
   process.on('message', (message) => {
     if (message !== 'rss') return;
     if (global.gc) global.gc();
-    setTimeout(() => process.send({ rss: process.memoryUsage().rss }), 100);
+    setTimeout(() => process.send(process.memoryUsage()), 100);
   });
 }
