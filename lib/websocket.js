@@ -87,7 +87,7 @@ class WebSocket extends EventEmitter {
   /** Bytes queued for the socket and not yet handed to the OS. */
   get bufferedAmount() {
     if (!this._socket) return this._bufferedAmount;
-    return this._socket.writableLength + this._bufferedAmount;
+    return this._socket.writableLength + this._sender.pendingBytes + this._bufferedAmount;
   }
 
   get extensions() {
@@ -192,17 +192,23 @@ class WebSocket extends EventEmitter {
    * @param {Buffer} chunk
    */
   _onData(chunk) {
-    const socket = this._socket;
     if (this._idleTimeout) {
       this._lastSeen = Date.now();
       this._awaitingPong = false;
     }
-    socket.cork();
+    const sender = this._sender;
+    sender.cork();
     try {
       this._receiver.write(chunk);
     } finally {
-      socket.uncork();
+      sender.uncork();
     }
+  }
+
+  /** Ends our side of TCP after whatever frames are still batched. */
+  _endSocket() {
+    this._sender.flush();
+    this._socket.end();
   }
 
   // Receiver handler: a complete message.
@@ -237,7 +243,7 @@ class WebSocket extends EventEmitter {
       const payload = code === 1005 ? EMPTY_BUFFER : call(addon.encodeClose, code, reason);
       this._sendClose(payload);
     }
-    if (this._closeFrameSent) this._socket.end();
+    if (this._closeFrameSent) this._endSocket();
     this._setCloseTimer();
   }
 
@@ -250,7 +256,7 @@ class WebSocket extends EventEmitter {
       this._readyState = CLOSING;
       this._sendClose(call(addon.encodeClose, err.closeCode, undefined));
     }
-    this._socket.end();
+    this._endSocket();
     this._setCloseTimer();
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
@@ -268,7 +274,7 @@ class WebSocket extends EventEmitter {
   _onEnd() {
     // The peer closed its side: answer in kind. Without a close frame first, this reports 1006.
     this._readyState = CLOSING;
-    this._socket.end();
+    this._endSocket();
   }
 
   _onSocketFailure() {
@@ -315,7 +321,7 @@ class WebSocket extends EventEmitter {
       return;
     }
     if (this._readyState === CLOSING) {
-      if (this._closeFrameSent && (this._closeFrameReceived || this._failed)) this._socket.end();
+      if (this._closeFrameSent && (this._closeFrameReceived || this._failed)) this._endSocket();
       return;
     }
     const payload = encodeClosePayload(code, reason);
@@ -385,7 +391,7 @@ class WebSocket extends EventEmitter {
       this._sendAfterClose(payload, cb);
       return;
     }
-    if (this._maxBackpressure && this._socket.writableLength > this._maxBackpressure && !this._fragmenting) {
+    if (this._maxBackpressure && this._socket.writableLength + this._sender.pendingBytes > this._maxBackpressure && !this._fragmenting) {
       this._refuseForBackpressure(cb);
       return;
     }

@@ -446,6 +446,36 @@ pub fn write_frame_header(
     })
 }
 
+/// Words per entry of the `writeFrameHeaders` table.
+const BATCH_ENTRY_WORDS: usize = 3;
+
+/// Writes the headers of a batch of unmasked frames whose payloads the caller
+/// already placed in `slab`, each right after a gap of exactly its header's
+/// length. Table entries: [header offset, payload length, opcode | fin << 4 | rsv1 << 5].
+/// One native call per batch of sends, whatever their number.
+#[napi(js_name = "writeFrameHeaders")]
+pub fn write_frame_headers(mut slab: BufferSlice, table: &[u32], count: u32) -> Result<()> {
+    guard(|| {
+        let slab: &mut [u8] = &mut slab;
+        let entries = table.chunks_exact(BATCH_ENTRY_WORDS).take(count as usize);
+        for entry in entries {
+            let (at, len, flags) = (entry[0] as usize, entry[1] as usize, entry[2]);
+            let op = (flags & 0x0f) as u8;
+            let (fin, rsv1) = (flags & 0x10 != 0, flags & 0x20 != 0);
+            let spec = FrameSpec { fin, rsv1, opcode: op, mask: None };
+            frame::check_spec(&spec, len).map_err(argument_error)?;
+            let header_len = frame::header_len(len, false);
+            if at + header_len + len > slab.len() {
+                return Err(argument_error(ArgumentError::range("table: a frame lies outside the slab")));
+            }
+            let mut header = [0u8; frame::MAX_HEADER_LEN];
+            frame::write_header(&mut header, fin, rsv1, op, len, None);
+            slab[at..at + header_len].copy_from_slice(&header[..header_len]);
+        }
+        Ok(())
+    })
+}
+
 /// Masks (or unmasks) `data` in place with a 4-byte key.
 #[napi(js_name = "applyMask")]
 pub fn apply_mask(mut data: BufferSlice, key: &[u8]) -> Result<()> {

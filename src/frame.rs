@@ -127,6 +127,18 @@ pub fn write_header(
     pos
 }
 
+/// The header length `write_header` produces for a payload length and masking.
+pub fn header_len(payload_len: usize, masked: bool) -> usize {
+    let base = if payload_len < 126 {
+        2
+    } else if payload_len <= u16::MAX as usize {
+        4
+    } else {
+        10
+    };
+    base + if masked { 4 } else { 0 }
+}
+
 /// Options of one frame to encode.
 #[derive(Debug, Clone, Copy)]
 pub struct FrameSpec {
@@ -240,6 +252,16 @@ mod tests {
         assert_eq!(f.payload, b"Hello");
         let wire = encode_frame(spec(opcode::BINARY, None), &[0u8; 256]).unwrap();
         assert_eq!(&wire[..4], &[0x82, 0x7E, 0x01, 0x00]);
+    }
+
+    #[test]
+    fn header_len_matches_write_header() {
+        for len in [0, 125, 126, 65535, 65536, 1 << 20] {
+            for mask in [None, Some([1, 2, 3, 4])] {
+                let mut out = [0u8; MAX_HEADER_LEN];
+                assert_eq!(write_header(&mut out, true, false, 2, len, mask), header_len(len, mask.is_some()));
+            }
+        }
     }
 
     #[test]
