@@ -92,10 +92,10 @@ async function echoRun(name, { connections, depth, size, seconds, extraEnv }) {
 async function latencyRun(name, seconds) {
   const server = await startServer(name);
   try {
-    const args = ['latency', '--url', `ws://127.0.0.1:${server.port}/`, '--size', '16', '--duration', String(seconds)];
-    if (server.raw) args.push('--raw');
-    loadgen([...args.slice(0, -1), '1']);
-    return loadgen(args);
+    const base = ['latency', '--url', `ws://127.0.0.1:${server.port}/`, '--size', '16', '--warmup', '0'];
+    if (server.raw) base.push('--raw');
+    loadgen([...base, '--duration', '1']);
+    return loadgen([...base, '--duration', String(seconds)]);
   } finally {
     await stopServer(server);
   }
@@ -104,9 +104,12 @@ async function latencyRun(name, seconds) {
 async function handshakeRun(name, seconds) {
   const server = await startServer(name);
   try {
-    const args = ['handshake', '--url', `ws://127.0.0.1:${server.port}/`, '--duration', String(seconds), '--concurrency', '16'];
-    loadgen([...args.slice(0, -3), '1', '--concurrency', '16']);
-    return loadgen(args);
+    const base = ['handshake', '--url', `ws://127.0.0.1:${server.port}/`, '--concurrency', '16'];
+    loadgen([...base, '--duration', '1']);
+    const cpuBefore = cpuSeconds(server.child.pid);
+    const result = loadgen([...base, '--duration', String(seconds)]);
+    const cpu = cpuSeconds(server.child.pid) - cpuBefore;
+    return { ...result, perCpuSecond: result.handshakes / Math.max(cpu, 0.01) };
   } finally {
     await stopServer(server);
   }
@@ -192,15 +195,17 @@ async function run({ quick }) {
   }
   table('Latency, 1 connection × 1 message in flight, 16 B', ['server', 'p50 µs', 'p99 µs', 'round trips/s'], latRows);
 
-  const hsRows = [];
-  const hs = {};
-  for (const name of ['native-ws', 'native-ws accept()', 'ws']) {
-    hs[name] = await handshakeRun(name, seconds);
-  }
-  for (const name of Object.keys(hs)) {
-    hsRows.push([name, formatRate(hs[name].per_sec), `${(hs[name].per_sec / hs.ws.per_sec).toFixed(2)}×`, String(hs[name].errors)]);
-  }
-  table('Handshakes (open, close handshake, repeat; 16 in parallel)', ['server', 'handshakes/s', 'vs ws', 'errors'], hsRows);
+  const hsNames = ['native-ws', 'native-ws accept()', 'ws'];
+  const hsSamples = await alternated(hsNames, rounds, (name) => handshakeRun(name, seconds));
+  const hs = Object.fromEntries(hsNames.map((n) => [n, medianBy(hsSamples[n], 'perCpuSecond')]));
+  const hsRows = hsNames.map((name) => [
+    name,
+    formatRate(hs[name].per_sec),
+    formatRate(hs[name].perCpuSecond),
+    `${(hs[name].perCpuSecond / hs.ws.perCpuSecond).toFixed(2)}×`,
+    String(hs[name].errors),
+  ]);
+  table('Handshakes (open, close handshake, repeat; 16 in parallel)', ['server', 'handshakes/s', 'per CPU-s', 'vs ws (CPU-s)', 'errors'], hsRows);
 
   const idleRows = [];
   const idle = {};

@@ -19,6 +19,20 @@ const SLAB_SIZE = 64 * 1024;
 const ENTRY_WORDS = 3;
 const MAX_BATCH = 1024;
 
+// Slabs and header tables are lent to a sender for one batch and returned at
+// flush, so an idle connection holds neither. A slab's region handed to a
+// socket is never written again: the next borrower continues after it.
+const spareSlabs = [];
+const spareTables = [];
+
+function borrowSlab(need) {
+  while (spareSlabs.length > 0) {
+    const slab = spareSlabs.pop();
+    if (slab.buffer.length - slab.position >= need) return slab;
+  }
+  return { buffer: Buffer.allocUnsafeSlow(SLAB_SIZE), position: 0 };
+}
+
 /**
  * Header length for an unmasked payload; the core checks each header it
  * writes against the gap left here.
@@ -37,7 +51,7 @@ class Sender {
     this._socket = socket;
     this._client = !!options.client;
     this._corked = 0;
-    // The batch being built: slab[_batchStart, _position) plus its table.
+    // The batch being built: slab.buffer[_batchStart, _position) plus its table.
     this._slab = null;
     this._position = 0;
     this._batchStart = 0;
@@ -103,23 +117,22 @@ class Sender {
 
   _batch(data, isString, length, flags, cb) {
     const gap = headerLength(length);
-    if (this._slab === null || this._position + gap + length > SLAB_SIZE || this._entries === MAX_BATCH) {
+    if (this._slab !== null && (this._position + gap + length > this._slab.buffer.length || this._entries === MAX_BATCH)) {
       this.flush();
-      if (this._slab === null || this._position + gap + length > SLAB_SIZE) {
-        this._slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-        this._position = 0;
-        this._batchStart = 0;
-      }
     }
-    if (this._table === null) this._table = new Uint32Array(MAX_BATCH * ENTRY_WORDS);
+    if (this._slab === null) {
+      this._slab = borrowSlab(gap + length);
+      this._position = this._batchStart = this._slab.position;
+      this._table = spareTables.pop() || new Uint32Array(MAX_BATCH * ENTRY_WORDS);
+    }
     const at = this._entries * ENTRY_WORDS;
     this._table[at] = this._position;
     this._table[at + 1] = length;
     this._table[at + 2] = flags;
     this._entries++;
     const payloadAt = this._position + gap;
-    if (isString) this._slab.utf8Write(data, payloadAt, length);
-    else data.copy(this._slab, payloadAt);
+    if (isString) this._slab.buffer.utf8Write(data, payloadAt, length);
+    else data.copy(this._slab.buffer, payloadAt);
     this._position = payloadAt + length;
     if (cb) this._callbacks.push(cb);
   }
@@ -127,10 +140,15 @@ class Sender {
   /** Writes the batch gathered so far, if any. */
   flush() {
     if (this._entries === 0) return;
-    call(addon.writeFrameHeaders, this._slab, this._table, this._entries);
-    // The slab region handed to the socket is never written again.
-    const out = this._slab.subarray(this._batchStart, this._position);
-    this._batchStart = this._position;
+    const slab = this._slab;
+    call(addon.writeFrameHeaders, slab.buffer, this._table, this._entries);
+    const out = slab.buffer.subarray(this._batchStart, this._position);
+    slab.position = this._position;
+    spareSlabs.push(slab);
+    spareTables.push(this._table);
+    this._slab = null;
+    this._table = null;
+    this._batchStart = this._position = 0;
     this._entries = 0;
     const callbacks = this._callbacks;
     if (callbacks.length === 0) {

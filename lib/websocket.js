@@ -207,6 +207,8 @@ class WebSocket extends EventEmitter {
 
   /** Ends our side of TCP after whatever frames are still batched. */
   _endSocket() {
+    // Ending twice costs an error object inside Node; skip it.
+    if (this._socket.writableEnded) return;
     this._sender.flush();
     this._socket.end();
   }
