@@ -84,3 +84,34 @@ async function alternate(libs, rounds, measure) {
 }
 
 module.exports = { BenchSocket, serverSocket, clientFrames, median, alternate, formatRate, formatBytes };
+
+/**
+ * A server-side WebSocket of `lib` with permessage-deflate in force (default
+ * parameters: context takeover both ways, 15-bit windows), over a BenchSocket.
+ */
+function deflateServerSocket(lib) {
+  const socket = new BenchSocket();
+  let ws;
+  if (lib === 'ws') {
+    // ws's extension object, set up the way its WebSocketServer does.
+    const PerMessageDeflate = require(require.resolve('ws').replace(/index\.js$/, 'lib/permessage-deflate.js'));
+    const extension = new PerMessageDeflate({ isServer: true, maxPayload: 0 });
+    extension.accept([{}]);
+    ws = new WS(null, undefined, {});
+    ws._extensions = { [PerMessageDeflate.extensionName]: extension };
+    ws.setSocket(socket, Buffer.alloc(0), { maxPayload: 0, allowSynchronousEvents: true, skipUTF8Validation: false });
+  } else {
+    const { normalizeOptions } = require('../lib/permessage-deflate');
+    ws = new nativeWs.WebSocket(null);
+    ws._setSocket(socket, Buffer.alloc(0), {
+      maxPayload: 0,
+      deflate: {
+        options: normalizeOptions(true),
+        params: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 },
+      },
+    });
+  }
+  return { ws, socket };
+}
+
+module.exports.deflateServerSocket = deflateServerSocket;

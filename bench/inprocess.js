@@ -130,3 +130,93 @@ function label(size) {
 }
 
 module.exports = { receive, send, label };
+
+/**
+ * Echo of ~1 KiB JSON messages with permessage-deflate: compressed client
+ * frames (one zlib stream, as a browser keeps) pushed in, every echo
+ * compressed out; measured until every send callback fired.
+ */
+async function deflateEcho(rounds) {
+  const zlib = require('node:zlib');
+  const { deflateServerSocket } = require('./common');
+  const count = 20000;
+  const messages = [];
+  for (let i = 0; i < count; i++) {
+    messages.push(JSON.stringify({ type: 'tick', seq: i, user: `user-${i % 97}`, items: Array.from({ length: 26 }, (_, k) => ({ id: k, price: (i * 7 + k) % 1000, name: `item-${k}` })) }));
+  }
+  const stream = zlib.createDeflateRaw();
+  const frames = [];
+  for (const text of messages) {
+    stream.write(text);
+    const out = await new Promise((resolve) => {
+      const parts = [];
+      const onData = (d) => parts.push(d);
+      stream.on('data', onData);
+      stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+        stream.removeListener('data', onData);
+        resolve(Buffer.concat(parts));
+      });
+    });
+    const payload = out.subarray(0, out.length - 4);
+    const frame = require('..').encodeFrame({ opcode: 1, rsv1: true, payload, mask: Buffer.from([1, 2, 3, 4]) });
+    frames.push(frame);
+  }
+  const pristine = Buffer.concat(frames);
+  const bytesIn = messages.reduce((n, m) => n + m.length, 0) / count;
+
+  async function once(lib) {
+    return repeat(async () => {
+      const { ws, socket } = deflateServerSocket(lib);
+      let echoed = 0;
+      let resolveDone;
+      const done = new Promise((resolve) => (resolveDone = resolve));
+      const cb = () => {
+        if (++echoed === count) resolveDone();
+      };
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }, cb));
+      const input = Buffer.from(pristine);
+      const start = process.hrtime.bigint();
+      for (let at = 0; at < input.length; at += CHUNK) socket.push(input.subarray(at, at + CHUNK));
+      await done;
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      ws.terminate();
+      return [count, seconds];
+    });
+  }
+  await once('native-ws');
+  await once('ws');
+  const results = await alternate(LIBS, rounds, once);
+  return [{ name: `echo ${Math.round(bytesIn)} B JSON, permessage-deflate`, size: bytesIn, results }];
+}
+
+/** Unmasking bandwidth of 1 MiB in place, against Buffer.copy of 1 MiB. */
+async function unmask(rounds) {
+  const { addon } = require('../lib/native');
+  const bufferutil = require('bufferutil');
+  const data = Buffer.alloc(1024 * 1024, 7);
+  const target = Buffer.alloc(1024 * 1024);
+  const key = Buffer.from([1, 2, 3, 4]);
+  const ops = {
+    'native-ws applyMask': () => addon.applyMask(data, key),
+    'bufferutil unmask': () => bufferutil.unmask(data, key),
+    'Buffer.copy': () => data.copy(target),
+  };
+  const rates = {};
+  for (const [name, op] of Object.entries(ops)) {
+    const samples = [];
+    for (let r = 0; r < rounds; r++) {
+      samples.push(
+        await repeat(async () => {
+          const start = process.hrtime.bigint();
+          for (let i = 0; i < 200; i++) op();
+          return [200 * data.length, Number(process.hrtime.bigint() - start) / 1e9];
+        })
+      );
+    }
+    rates[name] = samples.sort((a, b) => a - b)[samples.length >> 1];
+  }
+  return rates;
+}
+
+module.exports.deflateEcho = deflateEcho;
+module.exports.unmask = unmask;

@@ -4,11 +4,11 @@
 // Prints a table of medians and ratios (native-ws / ws).
 
 const os = require('node:os');
-const { receive, send } = require('./inprocess');
-const { formatRate } = require('./common');
+const { receive, send, deflateEcho, unmask } = require('./inprocess');
+const { formatRate, formatBytes } = require('./common');
 
 function parseArgs(argv) {
-  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : ['receive', 'send', 'e2e'];
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : ['receive', 'send', 'deflate', 'unmask', 'e2e'];
   return { only, rounds: argv.includes('--quick') ? 3 : 7, quick: argv.includes('--quick') };
 }
 
@@ -29,6 +29,16 @@ async function main() {
     `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${rounds} alternated rounds, medians`);
   if (only.includes('receive')) printRows('Receive (messages/s)', await receive(rounds), ' msg/s');
   if (only.includes('send')) printRows('Send (messages/s)', await send(rounds), ' msg/s');
+  if (only.includes('deflate')) printRows('permessage-deflate echo (messages/s)', await deflateEcho(rounds), ' msg/s');
+  if (only.includes('unmask')) {
+    const rates = await unmask(rounds);
+    console.log('\nUnmask 1 MiB in place (bandwidth)');
+    console.log('| operation | bandwidth | vs Buffer.copy |');
+    console.log('|---|---:|---:|');
+    for (const [name, rate] of Object.entries(rates)) {
+      console.log(`| ${name} | ${formatBytes(rate)} | ${(rate / rates['Buffer.copy']).toFixed(2)}× |`);
+    }
+  }
   if (only.includes('e2e')) {
     const e2e = require('./e2e');
     await e2e.run({ quick });
