@@ -1,0 +1,357 @@
+'use strict';
+
+// The opening handshake through accept() on a raw net server and through
+// WebSocketServer: refusals, fragmented requests, early frames,
+// subprotocols, verifyClient, path, the headers event, handshakeTimeout.
+
+const { describe, it, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const { once } = require('node:events');
+const h = require('./helpers');
+
+const { OP } = h;
+const { WebSocket } = h.lib;
+const T = { timeout: 10000 };
+
+afterEach(h.closeAll);
+
+/**
+ * Sends `request` and checks the refusal: `status`, the connection closed by
+ * the server, and no WebSocket opened (accept(): 'close' 1006 and an 'error'
+ * with that statusCode).
+ */
+async function refused(srv, request, status, { oneByteAtATime = false } = {}) {
+  const res = await h.rawHttp(srv.port, request, { oneByteAtATime });
+  assert.equal(res.status, status, `status (${res.lines[0]}: ${res.body})`);
+  if (srv.kind === 'accept') {
+    const info = await res.client.closed;
+    assert.equal(info.serverEndedFirst, true, 'the server closes the connection after refusing');
+    assert.equal(srv.conns.length, 1);
+    const conn = srv.conns[0];
+    const event = await conn.closed;
+    assert.equal(event.code, 1006);
+    assert.equal(conn.opened, false, "no 'open' event");
+    assert.equal(conn.errors.length, 1);
+    assert.equal(conn.errors[0].statusCode, status);
+    assert.equal(conn.ws.readyState, WebSocket.CLOSED);
+  } else {
+    if (res.headers.connection === 'close') {
+      const info = await res.client.closed;
+      assert.equal(info.serverEndedFirst, true, 'the server closes the connection after refusing');
+    }
+    assert.equal(srv.conns.length, 0, "no 'connection' event");
+  }
+  return res;
+}
+
+const BAD_REQUESTS = [
+  ['a missing Host header', { headers: { Host: null } }],
+  ['a POST', { method: 'POST' }],
+  ['a PUT', { method: 'PUT' }],
+  ['HTTP/1.0', { httpVersion: '1.0' }],
+  ['an invalid Upgrade header (h2c)', { headers: { Upgrade: 'h2c' } }],
+  ['a key of the wrong length (20 chars)', { key: 'dGhlIHNhbXBsZSBub25j' }],
+  ['a key that decodes to 15 bytes', { key: 'AAAAAAAAAAAAAAAAAAAA' }],
+  ['a 24-char key that is not base64', { key: '!!!!!!!!!!!!!!!!!!!!!!==' }],
+  ['a 24-char base64 key of 18 bytes', { key: 'AAAAAAAAAAAAAAAAAAAAAAAA' }],
+  ['a missing Sec-WebSocket-Key', { headers: { 'Sec-WebSocket-Key': null } }],
+  ['a missing Sec-WebSocket-Version', { headers: { 'Sec-WebSocket-Version': null } }],
+];
+
+for (const kind of h.KINDS) {
+  describe(`opening handshake (${kind})`, () => {
+    for (const [name, request] of BAD_REQUESTS) {
+      it(`${name} is refused with 400`, T, async () => {
+        const srv = await h.startServer(kind);
+        await refused(srv, h.upgradeRequest(request), 400);
+      });
+    }
+
+    // Without both the Upgrade header and the Upgrade token in Connection,
+    // Node's HTTP server does not emit 'upgrade' at all: WebSocketServer's
+    // own request handler answers 426 as ws 8 does. accept() sees the request
+    // itself and refuses it with 400.
+    const notUpgrade = kind === 'accept' ? 400 : 426;
+    it(`a missing Upgrade header is refused with ${notUpgrade}`, T, async () => {
+      const srv = await h.startServer(kind);
+      await refused(srv, h.upgradeRequest({ headers: { Upgrade: null } }), notUpgrade);
+    });
+
+    it(`a Connection header without the Upgrade token is refused with ${notUpgrade}`, T, async () => {
+      const srv = await h.startServer(kind);
+      await refused(srv, h.upgradeRequest({ headers: { Connection: 'keep-alive' } }), notUpgrade);
+    });
+
+    for (const version of ['8', '14']) {
+      it(`Sec-WebSocket-Version: ${version} is refused with 426 and Sec-WebSocket-Version: 13`, T, async () => {
+        const srv = await h.startServer(kind);
+        const res = await refused(srv, h.upgradeRequest({ headers: { 'Sec-WebSocket-Version': version } }), 426);
+        assert.equal(res.headers['sec-websocket-version'], '13');
+      });
+    }
+
+    it('a refusal sent one byte at a time is still refused', T, async () => {
+      const srv = await h.startServer(kind);
+      await refused(srv, h.upgradeRequest({ httpVersion: '1.0' }), 400, { oneByteAtATime: true });
+    });
+
+    it('Upgrade and Connection tokens are case-insensitive and Connection may list several tokens', T, async () => {
+      const srv = await h.startServer(kind);
+      const connection = srv.nextConnection();
+      const client = await h.connect(srv.port, { headers: { Upgrade: 'WebSocket', Connection: 'keep-alive, UPGRADE' } });
+      const conn = await connection;
+      assert.equal(conn.ws.readyState, WebSocket.OPEN);
+      assert.equal(client.response.status, 101);
+    });
+
+    it('header names in lower case are accepted', T, async () => {
+      const srv = await h.startServer(kind);
+      const key = h.randomKey();
+      const request =
+        'GET / HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: upgrade\r\n' +
+        `sec-websocket-key: ${key}\r\nsec-websocket-version: 13\r\n\r\n`;
+      const res = await h.rawHttp(srv.port, request);
+      assert.equal(res.status, 101);
+      assert.equal(res.headers['sec-websocket-accept'], h.computeAccept(key));
+    });
+
+    it('two Sec-WebSocket-Key headers are refused with 400', T, async () => {
+      const srv = await h.startServer(kind);
+      const request = h.upgradeRequest().replace('\r\n\r\n', `\r\nSec-WebSocket-Key: ${h.randomKey()}\r\n\r\n`);
+      await refused(srv, request, 400);
+    });
+
+    it('a request written one byte at a time is accepted', { timeout: 20000 }, async () => {
+      const srv = await h.startServer(kind);
+      const { client, conn } = await h.connectPair(srv, { oneByteAtATime: true });
+      assert.equal(conn.ws.readyState, WebSocket.OPEN);
+      await client.write(h.text('after a slow handshake'));
+      await conn.waitMessages(1);
+      assert.equal(conn.messages[0].data.toString(), 'after a slow handshake');
+      conn.ws.send('reply');
+      const f = await client.nextFrame();
+      assert.equal(f.payload.toString(), 'reply');
+    });
+
+    it('frames sent in the same write as the request are delivered after the connection opens', T, async () => {
+      const srv = await h.startServer(kind);
+      const head = Buffer.concat([h.text('first'), h.binary([1, 2, 3]), h.ping('early')]);
+      const { client, conn } = await h.connectPair(srv, { head });
+      await conn.waitMessages(2);
+      assert.deepEqual(
+        conn.messages.map((m) => [m.data.toString('hex'), m.isBinary]),
+        [
+          [Buffer.from('first').toString('hex'), false],
+          ['010203', true],
+        ]
+      );
+      if (kind === 'accept') assert.deepEqual(conn.log.slice(0, 3), ['open', 'message', 'message']);
+      const f = await client.nextFrame();
+      assert.equal(f.opcode, OP.PONG);
+      assert.equal(f.payload.toString(), 'early');
+    });
+
+    it('a frame split between the request write and a later write is delivered', T, async () => {
+      const srv = await h.startServer(kind);
+      const whole = h.text('x'.repeat(300));
+      const { client, conn } = await h.connectPair(srv, { head: whole.subarray(0, 5) });
+      await client.write(whole.subarray(5));
+      await conn.waitMessages(1);
+      assert.equal(conn.messages[0].data.toString(), 'x'.repeat(300));
+    });
+
+    it('handleProtocols selects a subprotocol: response header and ws.protocol', T, async () => {
+      let offered;
+      let sawReq;
+      const srv = await h.startServer(kind, {
+        handleProtocols: (protocols, req) => {
+          offered = protocols;
+          sawReq = req;
+          return protocols.has('superchat') ? 'superchat' : false;
+        },
+      });
+      const { client, conn } = await h.connectPair(srv, { protocols: ['chat', 'superchat'] });
+      assert.ok(offered instanceof Set);
+      assert.deepEqual([...offered], ['chat', 'superchat']);
+      assert.equal(sawReq.headers['sec-websocket-protocol'], 'chat, superchat');
+      assert.equal(client.response.headers['sec-websocket-protocol'], 'superchat');
+      assert.equal(conn.ws.protocol, 'superchat');
+    });
+
+    it('handleProtocols returning false: no Sec-WebSocket-Protocol, ws.protocol is empty', T, async () => {
+      const srv = await h.startServer(kind, { handleProtocols: () => false });
+      const { client, conn } = await h.connectPair(srv, { protocols: ['chat'] });
+      assert.equal(client.response.headers['sec-websocket-protocol'], undefined);
+      assert.equal(conn.ws.protocol, '');
+    });
+
+    it('no protocols offered: handleProtocols is not consulted', T, async () => {
+      let called = false;
+      const srv = await h.startServer(kind, {
+        handleProtocols: () => {
+          called = true;
+          return 'x';
+        },
+      });
+      const { client, conn } = await h.connectPair(srv);
+      assert.equal(called, false);
+      assert.equal(client.response.headers['sec-websocket-protocol'], undefined);
+      assert.equal(conn.ws.protocol, '');
+    });
+
+    it('a duplicated subprotocol is refused with 400', T, async () => {
+      const srv = await h.startServer(kind);
+      await refused(srv, h.upgradeRequest({ protocols: ['chat', 'chat'] }), 400);
+    });
+
+    it('verifyClient returning false is refused with 401', T, async () => {
+      let info;
+      const srv = await h.startServer(kind, {
+        verifyClient: (i) => {
+          info = i;
+          return false;
+        },
+      });
+      await refused(srv, h.upgradeRequest({ headers: { Origin: 'http://example.com' } }), 401);
+      assert.equal(info.origin, 'http://example.com');
+      assert.equal(info.secure, false);
+      assert.equal(info.req.headers.origin, 'http://example.com');
+    });
+
+    it('verifyClient returning true accepts', T, async () => {
+      const srv = await h.startServer(kind, { verifyClient: () => true });
+      const { conn } = await h.connectPair(srv);
+      assert.equal(conn.ws.readyState, WebSocket.OPEN);
+    });
+  });
+}
+
+describe('opening handshake: WebSocketServer only', () => {
+  it('verifyClient with a callback can refuse with its own status and headers', T, async () => {
+    const srv = await h.startServer('wss', {
+      verifyClient: (info, cb) => setImmediate(() => cb(false, 403, 'Go away', { 'X-Reason': 'test' })),
+    });
+    const res = await refused(srv, h.upgradeRequest(), 403);
+    assert.equal(res.headers['x-reason'], 'test');
+  });
+
+  it('verifyClient with a callback can accept', T, async () => {
+    const srv = await h.startServer('wss', { verifyClient: (info, cb) => setImmediate(() => cb(true)) });
+    const { conn } = await h.connectPair(srv);
+    assert.equal(conn.ws.readyState, WebSocket.OPEN);
+  });
+
+  it('a path that does not match the path option is refused with 400', T, async () => {
+    const srv = await h.startServer('wss', { path: '/chat' });
+    await refused(srv, h.upgradeRequest({ path: '/other' }), 400);
+  });
+
+  it('the path option matches with a query string', T, async () => {
+    const srv = await h.startServer('wss', { path: '/chat' });
+    const { conn } = await h.connectPair(srv, { path: '/chat?room=1' });
+    assert.equal(conn.req.url, '/chat?room=1');
+  });
+
+  it("the 'headers' event lets the user add a header the client sees", T, async () => {
+    const srv = await h.startServer('wss');
+    let seenReq;
+    srv.wss.on('headers', (headers, req) => {
+      assert.ok(Array.isArray(headers));
+      assert.equal(headers[0], 'HTTP/1.1 101 Switching Protocols');
+      seenReq = req;
+      headers.push('X-Custom: hello');
+      headers.push('Set-Cookie: a=b');
+    });
+    const { client, conn } = await h.connectPair(srv);
+    assert.equal(client.response.headers['x-custom'], 'hello');
+    assert.equal(client.response.headers['set-cookie'], 'a=b');
+    assert.equal(seenReq, conn.req);
+  });
+});
+
+describe('opening handshake: accept() only', () => {
+  it('a header block over 16 KiB is refused with 431', T, async () => {
+    const srv = await h.startServer('accept');
+    await refused(srv, h.upgradeRequest({ headers: { 'X-Big': 'a'.repeat(17 * 1024) } }), 431);
+  });
+
+  it('an unfinished header block over 16 KiB is refused with 431 without waiting for its end', T, async () => {
+    const srv = await h.startServer('accept');
+    const start = h.upgradeRequest().replace(/\r\n\r\n$/, '\r\n') + `X-Big: ${'a'.repeat(17 * 1024)}`;
+    await refused(srv, start, 431);
+  });
+
+  it('maxHeaderBytes lowers the limit', T, async () => {
+    const srv = await h.startServer('accept', { maxHeaderBytes: 200 });
+    await refused(srv, h.upgradeRequest({ headers: { 'X-Pad': 'p'.repeat(200) } }), 431);
+  });
+
+  it('more than 100 header lines is refused with 431', T, async () => {
+    const srv = await h.startServer('accept');
+    const headers = {};
+    for (let i = 0; i < 120; i++) headers[`X-H${i}`] = 'v';
+    await refused(srv, h.upgradeRequest({ headers }), 431);
+  });
+
+  it('handshakeTimeout drops a client that never finishes its request', T, async () => {
+    const srv = await h.startServer('accept', { handshakeTimeout: 150 });
+    const accepted = once(srv, 'accepted');
+    const socket = net.connect({ port: srv.port, host: h.HOST });
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    const [conn] = await accepted;
+    const closed = once(socket, 'close');
+    socket.resume();
+    await closed;
+    const event = await conn.closed;
+    assert.equal(event.code, 1006);
+    assert.equal(conn.opened, false);
+    assert.equal(conn.ws.readyState, WebSocket.CLOSED);
+  });
+
+  it('handshakeTimeout drops a client that sends nothing', T, async () => {
+    const srv = await h.startServer('accept', { handshakeTimeout: 150 });
+    const accepted = once(srv, 'accepted');
+    const socket = net.connect({ port: srv.port, host: h.HOST });
+    socket.on('error', () => {});
+    const [conn] = await accepted;
+    socket.resume();
+    await once(socket, 'close');
+    assert.equal((await conn.closed).code, 1006);
+  });
+
+  it('a listener added in the open handler still gets the frames sent with the request', T, async () => {
+    const server = net.createServer((socket) => {
+      const ws = h.lib.accept(socket);
+      ws.on('open', () => {
+        ws.on('message', (data, isBinary) => server.emit('got', data.toString(), isBinary));
+      });
+    });
+    await new Promise((resolve) => server.listen(0, h.HOST, resolve));
+    try {
+      const got = once(server, 'got');
+      const client = await h.connect(server.address().port, { head: h.text('early bird') });
+      assert.deepEqual(await got, ['early bird', false]);
+      client.destroy();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('the request object passed to callbacks has method, url and headers', T, async () => {
+    let req;
+    const srv = await h.startServer('accept', {
+      verifyClient: (info) => {
+        req = info.req;
+        return true;
+      },
+    });
+    await h.connectPair(srv, { path: '/room?x=1', headers: { 'X-Test': 'yes' } });
+    assert.equal(req.method, 'GET');
+    assert.equal(req.url, '/room?x=1');
+    assert.equal(req.headers['x-test'], 'yes');
+    assert.equal(req.httpVersion, '1.1');
+  });
+});
