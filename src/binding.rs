@@ -174,16 +174,21 @@ pub fn error_response(status: u32, message: String) -> Result<String> {
     guard(|| Ok(handshake::error_response(status.min(999) as u16, &message)))
 }
 
+/// A 4-byte masking key from JS; `name` is the argument named in the error.
+fn mask_key(key: &[u8], name: &str) -> Result<[u8; 4]> {
+    <[u8; 4]>::try_from(key).map_err(|_| argument_error(ArgumentError::range(format!("{name}: must be exactly 4 bytes"))))
+}
+
+/// The frame described by JS arguments; the opcode is range-checked by `check_spec`.
+fn frame_spec(opcode: u32, fin: bool, rsv1: bool, mask: Option<&[u8]>) -> Result<FrameSpec> {
+    let mask = mask.map(|m| mask_key(m, "mask")).transpose()?;
+    Ok(FrameSpec { fin, rsv1, opcode: u8::try_from(opcode).unwrap_or(u8::MAX), mask })
+}
+
 #[napi(js_name = "encodeFrame")]
 pub fn encode_frame(payload: &[u8], opcode: u32, fin: bool, rsv1: bool, mask: Option<&[u8]>) -> Result<Buffer> {
     guard(|| {
-        let mask = match mask {
-            None => None,
-            Some(m) if m.len() == 4 => Some([m[0], m[1], m[2], m[3]]),
-            Some(_) => return Err(argument_error(ArgumentError::range("mask: must be exactly 4 bytes"))),
-        };
-        let op = u8::try_from(opcode).unwrap_or(u8::MAX);
-        let spec = FrameSpec { fin, rsv1, opcode: op, mask };
+        let spec = frame_spec(opcode, fin, rsv1, mask)?;
         frame::encode_frame(spec, payload).map(Buffer::from).map_err(argument_error)
     })
 }
@@ -427,17 +432,11 @@ pub fn write_frame_header(
     guard(|| {
         let offset = offset as usize;
         let target: &mut [u8] = &mut target;
-        let mask = match mask {
-            None => None,
-            Some(m) if m.len() == 4 => Some([m[0], m[1], m[2], m[3]]),
-            Some(_) => return Err(argument_error(ArgumentError::range("mask: must be exactly 4 bytes"))),
-        };
-        let op = u8::try_from(opcode).unwrap_or(u8::MAX);
-        let spec = FrameSpec { fin, rsv1, opcode: op, mask };
+        let spec = frame_spec(opcode, fin, rsv1, mask)?;
         let len = payload_len as usize;
         frame::check_spec(&spec, len).map_err(argument_error)?;
         let mut header = [0u8; frame::MAX_HEADER_LEN];
-        let n = frame::write_header(&mut header, fin, rsv1, op, len, mask);
+        let n = frame::write_header(&mut header, fin, rsv1, spec.opcode, len, spec.mask);
         if target.len().saturating_sub(offset) < n {
             return Err(argument_error(ArgumentError::range("target: no room for the header")));
         }
@@ -480,10 +479,8 @@ pub fn write_frame_headers(mut slab: BufferSlice, table: &[u32], count: u32) -> 
 #[napi(js_name = "applyMask")]
 pub fn apply_mask(mut data: BufferSlice, key: &[u8]) -> Result<()> {
     guard(|| {
-        if key.len() != 4 {
-            return Err(argument_error(ArgumentError::range("key: must be exactly 4 bytes")));
-        }
-        crate::mask::apply_mask(&mut data, [key[0], key[1], key[2], key[3]], 0);
+        let key = mask_key(key, "key")?;
+        crate::mask::apply_mask(&mut data, key, 0);
         Ok(())
     })
 }

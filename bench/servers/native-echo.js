@@ -16,14 +16,4 @@ if (process.env.MODE === 'accept') {
   wss.on('connection', echo);
 }
 
-// Memory benchmark hook: on 'rss', collect garbage (when --expose-gc) and report RSS.
-if (process.send) {
-  process.on('message', (message) => {
-    if (message !== 'rss') return;
-    if (global.gc) global.gc();
-    setTimeout(() => process.send(process.memoryUsage()), 100);
-  });
-}
-
-// Exit cleanly on SIGINT so --cpu-prof can write its profile.
-process.on('SIGINT', () => process.exit(0));
+require('./report-memory');

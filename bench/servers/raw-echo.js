@@ -10,5 +10,4 @@ net
   })
   .listen(Number(process.env.PORT), '127.0.0.1', 4096, () => console.log('ready'));
 
-// Exit cleanly on SIGINT so --cpu-prof can write its profile.
-process.on('SIGINT', () => process.exit(0));
+require('./report-memory');

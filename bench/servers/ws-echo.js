@@ -12,14 +12,4 @@ wss.on('connection', (ws) => {
   ws.on('error', () => {});
 });
 
-// Memory benchmark hook: on 'rss', collect garbage (when --expose-gc) and report RSS.
-if (process.send) {
-  process.on('message', (message) => {
-    if (message !== 'rss') return;
-    if (global.gc) global.gc();
-    setTimeout(() => process.send(process.memoryUsage()), 100);
-  });
-}
-
-// Exit cleanly on SIGINT so --cpu-prof can write its profile.
-process.on('SIGINT', () => process.exit(0));
+require('./report-memory');
