@@ -19,34 +19,10 @@ const T = { timeout: 10000 };
 
 afterEach(h.closeAll);
 
-const extraServers = new Set();
-afterEach(async () => {
-  const servers = [...extraServers];
-  extraServers.clear();
-  await Promise.all(
-    servers.map(
-      (s) =>
-        new Promise((resolve) => {
-          if (typeof s.closeAllConnections === 'function') s.closeAllConnections();
-          s.close(() => resolve());
-        })
-    )
-  );
-});
-
-/** An http.Server on 127.0.0.1:0 that this file closes after the test. */
+/** An http.Server on 127.0.0.1:0, closed (with its connections) after the test. */
 async function httpServer() {
-  const server = http.createServer((req, res) => res.end('plain http'));
-  const sockets = new Set();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.closeAllConnections = () => {
-    for (const s of sockets) s.destroy();
-  };
+  const server = h.trackServer(http.createServer((req, res) => res.end('plain http')));
   await new Promise((resolve) => server.listen(0, h.HOST, resolve));
-  extraServers.add(server);
   return server;
 }
 
@@ -91,9 +67,11 @@ describe('WebSocketServer options and lifecycle', () => {
 
   it("emits 'listening', calls the callback, and address() gives the bound port", T, async () => {
     let callbackCalled = false;
-    const wss = new WebSocketServer({ port: 0, host: h.HOST }, () => {
-      callbackCalled = true;
-    });
+    const wss = h.trackServer(
+      new WebSocketServer({ port: 0, host: h.HOST }, () => {
+        callbackCalled = true;
+      })
+    );
     await once(wss, 'listening');
     assert.equal(callbackCalled, true);
     const address = wss.address();
@@ -104,14 +82,13 @@ describe('WebSocketServer options and lifecycle', () => {
   });
 
   it('address() throws in noServer mode', () => {
-    const wss = new WebSocketServer({ noServer: true });
+    const wss = h.trackServer(new WebSocketServer({ noServer: true }));
     assert.throws(() => wss.address(), /noServer/);
   });
 
   it("the server option: 'listening' is forwarded and upgrades are handled", T, async () => {
-    const server = http.createServer((req, res) => res.end('plain'));
-    extraServers.add(server);
-    const wss = new WebSocketServer({ server });
+    const server = h.trackServer(http.createServer((req, res) => res.end('plain')));
+    const wss = h.trackServer(new WebSocketServer({ server }));
     const listening = once(wss, 'listening');
     server.listen(0, h.HOST);
     await listening;
@@ -128,7 +105,7 @@ describe('WebSocketServer options and lifecycle', () => {
   });
 
   it('noServer + handleUpgrade from your own http server', T, async () => {
-    const wss = new WebSocketServer({ noServer: true });
+    const wss = h.trackServer(new WebSocketServer({ noServer: true }));
     const server = await httpServer();
     server.on('upgrade', (req, socket, head) => {
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -149,7 +126,7 @@ describe('WebSocketServer options and lifecycle', () => {
   });
 
   it('handleUpgrade twice with the same socket throws', T, async () => {
-    const wss = new WebSocketServer({ noServer: true });
+    const wss = h.trackServer(new WebSocketServer({ noServer: true }));
     const server = await httpServer();
     const thrown = new Promise((resolve) => {
       server.on('upgrade', (req, socket, head) => {
@@ -205,7 +182,7 @@ describe('WebSocketServer options and lifecycle', () => {
   });
 
   it("close(cb) emits 'close' and calls cb (port mode, no clients)", T, async () => {
-    const wss = new WebSocketServer({ port: 0, host: h.HOST });
+    const wss = h.trackServer(new WebSocketServer({ port: 0, host: h.HOST }));
     await once(wss, 'listening');
     const port = wss.address().port;
     let closeEvents = 0;
@@ -220,7 +197,7 @@ describe('WebSocketServer options and lifecycle', () => {
   });
 
   it("close(cb) in port mode waits for the open connections, then emits 'close'", T, async () => {
-    const wss = new WebSocketServer({ port: 0, host: h.HOST });
+    const wss = h.trackServer(new WebSocketServer({ port: 0, host: h.HOST }));
     await once(wss, 'listening');
     const connection = once(wss, 'connection');
     const client = await h.connect(wss.address().port);
@@ -244,7 +221,7 @@ describe('WebSocketServer options and lifecycle', () => {
   });
 
   it("noServer: close(cb) emits 'close' once the last client has closed; then new upgrades get 503", T, async () => {
-    const wss = new WebSocketServer({ noServer: true });
+    const wss = h.trackServer(new WebSocketServer({ noServer: true }));
     const server = await httpServer();
     server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
     const connection = once(wss, 'connection');
@@ -267,7 +244,7 @@ describe('WebSocketServer options and lifecycle', () => {
   });
 
   it('close(cb) on a closed server calls cb with an error', T, async () => {
-    const wss = new WebSocketServer({ noServer: true });
+    const wss = h.trackServer(new WebSocketServer({ noServer: true }));
     await new Promise((resolve) => wss.close(resolve));
     const err = await new Promise((resolve) => wss.close(resolve));
     assert.ok(err instanceof Error);

@@ -114,6 +114,18 @@ for (const kind of h.KINDS) {
       assert.deepEqual(client.frames.map((f) => f.opcode), [OP.CLOSE]);
     });
 
+    it('(b) a close reason of the maximum 123 bytes is accepted and echoed', T, async () => {
+      const srv = await h.startServer(kind);
+      const { client, conn } = await h.connectPair(srv);
+      const reason = '孩'.repeat(41);
+      await client.write(h.close(3000, reason));
+      const f = await client.nextFrame();
+      assert.equal(f.closeCode, 3000);
+      const event = await conn.closed;
+      assert.equal(event.code, 3000);
+      assert.equal(event.reason.toString(), reason);
+    });
+
     it('(b) a close frame with the reason sent one byte per write', T, async () => {
       const srv = await h.startServer(kind);
       const { client, conn } = await h.connectPair(srv);

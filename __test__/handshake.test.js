@@ -323,21 +323,18 @@ describe('opening handshake: accept() only', () => {
   });
 
   it('a listener added in the open handler still gets the frames sent with the request', T, async () => {
-    const server = net.createServer((socket) => {
-      const ws = h.lib.accept(socket);
-      ws.on('open', () => {
-        ws.on('message', (data, isBinary) => server.emit('got', data.toString(), isBinary));
-      });
-    });
+    const server = h.trackServer(
+      net.createServer((socket) => {
+        const ws = h.lib.accept(socket);
+        ws.on('open', () => {
+          ws.on('message', (data, isBinary) => server.emit('got', data.toString(), isBinary));
+        });
+      })
+    );
     await new Promise((resolve) => server.listen(0, h.HOST, resolve));
-    try {
-      const got = once(server, 'got');
-      const client = await h.connect(server.address().port, { head: h.text('early bird') });
-      assert.deepEqual(await got, ['early bird', false]);
-      client.destroy();
-    } finally {
-      server.close();
-    }
+    const got = once(server, 'got');
+    await h.connect(server.address().port, { head: h.text('early bird') });
+    assert.deepEqual(await got, ['early bird', false]);
   });
 
   it('the request object passed to callbacks has method, url and headers', T, async () => {

@@ -533,6 +533,38 @@ async function startServer(kind, options = {}) {
   return fixture;
 }
 
+/**
+ * Registers a server a test created itself (net/http server, or a
+ * WebSocketServer) so closeAll() closes it, even when the test fails.
+ * @template T
+ * @param {T} server
+ * @returns {T}
+ */
+function trackServer(server) {
+  const sockets = new Set();
+  const isWss = server instanceof lib.WebSocketServer;
+  if (!isWss) {
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+  }
+  const fixture = {
+    close: () =>
+      new Promise((resolve) => {
+        openServers.delete(fixture);
+        if (isWss) {
+          for (const ws of server.clients || []) ws.terminate();
+        } else {
+          for (const socket of sockets) socket.destroy();
+        }
+        server.close(() => resolve());
+      }),
+  };
+  openServers.add(fixture);
+  return server;
+}
+
 /** Connects a raw client to a fixture and waits for the server-side connection. */
 async function connectPair(fixture, options) {
   const connection = fixture.nextConnection();
@@ -603,6 +635,7 @@ module.exports = {
   RawClient,
   Conn,
   startServer,
+  trackServer,
   connectPair,
   closeAll,
   expectFailure,
