@@ -56,6 +56,11 @@ const DEFAULTS = {
 };
 
 function parseArgs(argv) {
+  if (argv.includes('--help')) {
+    const header = fs.readFileSync(__filename, 'utf8').split('\n\n')[1];
+    console.log(header.replace(/^\/\/ ?/gm, '') + `\ndefaults: ${JSON.stringify(DEFAULTS)}`);
+    process.exit(0);
+  }
   const opts = { ...DEFAULTS, role: 'main' };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
@@ -150,7 +155,7 @@ function mergeStats(list) {
   const out = {};
   for (const s of list) {
     for (const [k, v] of Object.entries(s)) {
-      if (typeof v === 'number') out[k] = (out[k] || 0) + v;
+      if (typeof v === 'number') out[k] = /max/i.test(k) ? Math.max(out[k] || 0, v) : (out[k] || 0) + v;
       else if (v && typeof v === 'object') {
         out[k] = out[k] || {};
         for (const [kk, vv] of Object.entries(v)) bump(out[k], kk, vv);
@@ -202,12 +207,14 @@ async function main(opts) {
     }
     const began = Date.now();
     const label = opts.rounds > 1 ? `round ${round} ` : '';
-    const ticker = setInterval(() => {
+    const ticker = setInterval(async () => {
       const s = mergeStats([...progress.values()]);
       const t = ((Date.now() - began) / 1000).toFixed(0);
+      const rss = readRss(pid);
+      const { memory } = await request(server, 'memory');
       console.error(
         `[${label}${t}s] open ${s.open || 0}  verified ${s.verified || 0}  lost ${s.lost || 0}  altered ${s.altered || 0}  ` +
-          `server RSS ${(readRss(pid) / MiB).toFixed(0)} MiB, fds ${listFds(pid).length}`
+          `server RSS ${(rss / MiB).toFixed(0)} MiB (JS heap ${(memory.heapUsed / MiB).toFixed(0)}, external ${(memory.external / MiB).toFixed(0)}), fds ${listFds(pid).length}`
       );
     }, 10000);
     await sleep(opts.seconds * 1000);
@@ -253,13 +260,13 @@ function buildReport(opts, r) {
     ['server RSS', `start ${mib(r.start.rss)}, peak ${mib(r.peakRss)}, end ${mib(r.end.rss)} (after close, ${opts.settle} s settle, gc)${r.afterRound.length > 1 ? `; after each round ${r.afterRound.map(mib).join(', ')}` : ''}`],
     ['server JS heap', `used ${mib(r.start.memory.heapUsed)} → ${mib(r.end.memory.heapUsed)}, total ${mib(r.start.memory.heapTotal)} → ${mib(r.end.memory.heapTotal)}, external ${mib(r.start.memory.external)} → ${mib(r.end.memory.external)} (start → end)`],
     ['server fds', `start ${r.start.fds.length}, peak ${r.peakFds}, end ${r.end.fds.length}${r.leaked.length ? ` — left open: ${r.leaked.slice(0, 5).join('; ')}` : ''}`],
-    ['server CPU', `${(r.end.cpu - r.start.cpu).toFixed(1)} s`],
+    ['CPU, loop lag', `server ${(r.end.cpu - r.start.cpu).toFixed(1)} s CPU, event loop delay max ${ss.maxLagMs} ms; clients' max delay ${s.maxLagMs} ms`],
     ['connections', `opened ${fmt(s.opened)}, closed 1000 by client ${fmt(s.cleanCloses)}, other closes ${kv(s.otherCloses)}, connect errors ${fmt(s.connectErrors)}`],
     ['messages', `sent ${fmt(s.sent)}, verified ${fmt(s.verified)}, lost ${fmt(lost)}, altered ${fmt(altered)}, unexpected ${fmt(s.unexpected)} (${mib(s.bytesVerified || 0)} echoed)`],
     ['drop mid-frame', `${fmt(s.dropFrame)} (+ ${fmt(s.dropHandshake)} mid-handshake)`],
     ['never read', `${fmt(s.neverRead)} clients sent ${mib(s.neverReadBytes || 0)}; server refused ${fmt(ss.backpressureDrops)} echoes (maxBackpressure ${opts.maxBackpressure ? mib(opts.maxBackpressure) : 'off'})`],
     ['garbage', `${fmt(s.garbage)}: ${kv(s.garbageOutcome)}`],
-    ['open and vanish', `${fmt(s.vanish)}: closed by the server ${fmt(s.vanishCleaned)} (mean after ${((s.vanishCleanMs || 0) / Math.max(1, s.vanishCleaned || 0) / 1000).toFixed(1)} s), not closed ${fmt(vanishLeft)}`],
+    ['open and vanish', `${fmt(s.vanish)}: closed by the server ${fmt(s.vanishCleaned)} (after ${((s.vanishCleanMs || 0) / Math.max(1, s.vanishCleaned || 0) / 1000).toFixed(1)} s on average, ${((s.vanishMaxMs || 0) / 1000).toFixed(1)} s at most), not closed within ${(3 * opts.timeout) / 1000} s ${fmt(vanishLeft)}`],
     ['server saw', `connections ${fmt(ss.connections)}, close codes ${kv(ss.closeCodes)}, errors ${kv(ss.errors)}, refused handshakes ${kv(ss.refused)}, open now ${ss.openNow}`],
     ['client errors', kv(s.errors)],
     ['result', ok ? 'PASS' : `FAIL${lost || altered ? ' (lost/altered messages)' : ''}${fdsOk ? '' : ' (fds left open)'}${vanishLeft ? ' (vanished clients not cleaned)' : ''}${s.unexpected ? ' (unexpected echoes)' : ''}`],
@@ -275,6 +282,8 @@ function buildReport(opts, r) {
 
 function runServer(config) {
   const http = require('node:http');
+  const lag = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
   const { WebSocketServer, accept } = require('..');
   const stats = { connections: 0, open: 0, closeCodes: {}, errors: {}, refused: {}, backpressureDrops: 0, sendErrors: 0 };
   const perMessageDeflate = config.deflate ? { serverNoContextTakeover: true, clientNoContextTakeover: true, threshold: 64 } : false;
@@ -309,9 +318,11 @@ function runServer(config) {
   );
   httpServer.on('clientError', (err, socket) => {
     bump(stats.refused, `http ${err.code || 'error'}`);
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) return socket.destroy();
+    // As Node's default handler: 408 for a request that timed out, else 400.
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.once('finish', () => socket.destroy());
-    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   if (config.serverLib === 'ws') {
     // For comparison: the same echo server on the ws library (no maxBackpressure,
@@ -323,7 +334,7 @@ function runServer(config) {
       const wss = new WS.WebSocketServer({ server: srv, maxPayload: config.maxPayload, perMessageDeflate });
       wss.on('connection', serve);
     }
-    return startListening(httpServer, second, stats);
+    return startListening(httpServer, second, stats, lag);
   }
   const wss = new WebSocketServer({ server: httpServer, ...connectionOptions });
   wss.on('connection', serve);
@@ -335,10 +346,10 @@ function runServer(config) {
     });
     ws.on('close', () => {});
   });
-  startListening(httpServer, acceptServer, stats);
+  startListening(httpServer, acceptServer, stats, lag);
 }
 
-function startListening(httpServer, acceptServer, stats) {
+function startListening(httpServer, acceptServer, stats, lag) {
   const listening = (srv) => new Promise((resolve) => srv.listen(0, '127.0.0.1', 4096, resolve));
   Promise.all([listening(httpServer), listening(acceptServer)]).then(() => {
     process.send({ wssPort: httpServer.address().port, acceptPort: acceptServer.address().port });
@@ -346,7 +357,9 @@ function startListening(httpServer, acceptServer, stats) {
   process.on('message', (m) => {
     if (m.type === 'gc') {
       if (global.gc) global.gc();
-      process.send({ type: 'gc:reply', stats: { ...stats, openNow: stats.open }, memory: process.memoryUsage() });
+      process.send({ type: 'gc:reply', stats: { ...stats, openNow: stats.open, maxLagMs: Math.round(lag.max / 1e6) }, memory: process.memoryUsage() });
+    } else if (m.type === 'memory') {
+      process.send({ type: 'memory:reply', memory: process.memoryUsage() });
     } else if (m.type === 'exit') {
       httpServer.close();
       acceptServer.close();
@@ -395,6 +408,8 @@ function upgradeRequest(port) {
 
 function runClient(config) {
   const WS = require('ws');
+  const lag = require('node:perf_hooks').monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
   const stats = {
     open: 0, opened: 0, cleanCloses: 0, otherCloses: {}, connectErrors: 0,
     sent: 0, verified: 0, lost: 0, altered: 0, unexpected: 0, bytesVerified: 0,
@@ -471,6 +486,7 @@ function runClient(config) {
       if (conn.closing && conn.queue.length === 0) ws.close(1000, 'soak done');
     });
     ws.on('error', (err) => {
+      if (conn.aborted) return; // still connecting when the run stopped
       if (!opened) stats.connectErrors++;
       bump(stats.errors, err.code || err.message.slice(0, 60));
     });
@@ -589,10 +605,15 @@ function runClient(config) {
       if (variant === 0) {
         const got = [];
         socket.on('data', (c) => got.push(c));
-        socket.write(Buffer.concat([crypto.randomBytes(rand(1, 64)), Buffer.from('\r\n\r\n')]));
+        const sent = Buffer.concat([crypto.randomBytes(rand(1, 64)), Buffer.from('\r\n\r\n')]);
+        socket.write(sent);
         const closed = await whenClosed(socket, config.timeout + 3000);
         const status = /^HTTP\/1\.1 (\d{3})/.exec(Buffer.concat(got).toString('latin1'));
         outcome = `request garbage → ${status ? status[1] : 'no response'}${closed ? '' : ', NOT CLOSED'}`;
+        if (!status || !closed) {
+          const where = port === config.wssPort ? 'WebSocketServer' : 'accept()';
+          console.error(`soak: ${where} answered garbage ${sent.toString('hex')} with ${JSON.stringify(Buffer.concat(got).toString('latin1'))}`);
+        }
       } else {
         const rest = await handshake(socket, port);
         if (rest === null) {
@@ -631,10 +652,12 @@ function runClient(config) {
         if (Math.random() < 0.5) socket.write(upgradeRequest(port).text.slice(0, rand(1, 40)));
       });
       socket.resume();
-      const closed = await whenClosed(socket, config.timeout + 5000);
+      const closed = (await whenClosed(socket, 3 * config.timeout)) && !socket.destroyedByUs;
       if (closed) {
+        const ms = Date.now() - started;
         stats.vanishCleaned++;
-        stats.vanishCleanMs += Date.now() - started;
+        stats.vanishCleanMs += ms;
+        stats.vanishMaxMs = Math.max(stats.vanishMaxMs || 0, ms);
       } else {
         stats.vanishNotCleaned++;
         socket.destroy();
@@ -681,17 +704,24 @@ function runClient(config) {
     // Every good connection stops sending and closes with 1000 once its echoes are back.
     const closed = [...good].map((conn) => new Promise((resolve) => (conn.onClosed = resolve)));
     for (const conn of good) {
-      if (conn.ws.readyState === WS.CONNECTING) conn.ws.terminate();
-      else finish(conn);
+      if (conn.ws.readyState === WS.CONNECTING) {
+        conn.aborted = true;
+        conn.ws.terminate();
+      } else finish(conn);
     }
     // Misbehaving loops end after their current episode (vanish ones wait for the server).
-    await Promise.race([Promise.all([...closed, ...loops]), sleep(config.timeout + 15000)]);
+    await Promise.race([Promise.all([...closed, ...loops]), sleep(3 * config.timeout + 5000)]);
     for (const conn of good) {
       stats.lost += conn.queue.length;
       conn.queue.length = 0;
       conn.ws.terminate();
     }
-    for (const socket of raw) socket.destroy();
+    for (const socket of raw) {
+      socket.destroyedByUs = true;
+      socket.destroy();
+    }
+    await sleep(10);
+    stats.maxLagMs = Math.round(lag.max / 1e6);
     process.send({ type: 'stop:reply', stats }, () => process.exit(0));
   });
   process.on('disconnect', () => process.exit(0));
