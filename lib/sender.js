@@ -2,8 +2,9 @@
 
 // Frames outgoing messages and writes them to the socket.
 //
-// While the receiver dispatches a chunk (between cork() and uncork()), small
-// unmasked frames are gathered in a slab: payloads are copied in behind gaps
+// While the receiver dispatches a chunk (between cork() and uncork()), and
+// otherwise until the end of the current tick, small unmasked frames are
+// gathered in a slab: payloads are copied in behind gaps
 // for their headers, one native call writes every header, and the batch
 // leaves in a single socket.write. Other frames go out at once: header and
 // payload merged when small, or header plus the caller's own payload buffer.
@@ -15,7 +16,7 @@ const MAX_HEADER = 14;
 // Up to this size a payload is copied next to its header: one write (or one
 // slab slot) is cheaper than two for small frames.
 const MERGE_LIMIT = 16 * 1024;
-const SLAB_SIZE = 64 * 1024;
+const SLAB_SIZE = 128 * 1024;
 const ENTRY_WORDS = 3;
 const MAX_BATCH = 1024;
 
@@ -86,6 +87,12 @@ class Sender {
   frame(data, opcode, fin, rsv1, cb) {
     const isString = typeof data === 'string';
     const length = isString ? Buffer.byteLength(data) : data.length;
+    if (this._corked === 0 && !this._client && length <= MERGE_LIMIT) {
+      // Outside a dispatch, gather what the current tick sends and write it
+      // once, before any I/O callback runs.
+      this._corked = 1;
+      process.nextTick(uncorkSender, this);
+    }
     if (this._corked > 0 && !this._client && length <= MERGE_LIMIT) {
       this._batch(data, isString, length, opcode | (fin ? 0x10 : 0) | (rsv1 ? 0x20 : 0), cb);
       return;
@@ -132,7 +139,7 @@ class Sender {
     this._entries++;
     const payloadAt = this._position + gap;
     if (isString) this._slab.buffer.utf8Write(data, payloadAt, length);
-    else data.copy(this._slab.buffer, payloadAt);
+    else this._slab.buffer.set(data, payloadAt);
     this._position = payloadAt + length;
     if (cb) this._callbacks.push(cb);
   }
@@ -160,6 +167,10 @@ class Sender {
       for (const cb of callbacks) cb(err);
     });
   }
+}
+
+function uncorkSender(sender) {
+  sender.uncork();
 }
 
 module.exports = { Sender };

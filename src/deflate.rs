@@ -26,6 +26,7 @@
 //! zlib-rs' inflater keeps a 32 KiB window whatever the bits, so it reads
 //! any peer's data (even one that overshoots the negotiated window).
 
+use std::cell::RefCell;
 use std::fmt;
 
 use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush, Status};
@@ -160,7 +161,14 @@ impl Deflater {
     /// refers to none; with context takeover it costs the next message some
     /// compression. Meant for connections that go idle.
     pub fn release(&mut self) {
-        self.stream = None;
+        self.recycle();
+    }
+
+    /// Hands the context to the pool (reset) for the next message or connection.
+    fn recycle(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            pool::give_deflate((self.level, self.mem_level, self.window_bits), stream);
+        }
     }
 
     /// Appends the payload of one compressed message to `out`: the data
@@ -179,14 +187,16 @@ impl Deflater {
             out.truncate(start);
             self.stream = None;
         } else if self.no_context_takeover {
-            self.stream = None;
+            self.recycle();
         }
         result
     }
 
     fn stream(&mut self) -> &mut Deflate {
         let (level, mem_level, window_bits) = (self.level, self.mem_level, self.window_bits);
-        self.stream.get_or_insert_with(|| new_raw_deflate(level, mem_level, window_bits))
+        self.stream.get_or_insert_with(|| {
+            pool::take_deflate((level, mem_level, window_bits)).unwrap_or_else(|| new_raw_deflate(level, mem_level, window_bits))
+        })
     }
 
     /// Feeds all of `input` with `SyncFlush` until zlib has flushed everything.
@@ -318,7 +328,9 @@ impl Inflater {
     }
 
     fn drop_context(&mut self) {
-        self.stream = None;
+        if let Some(stream) = self.stream.take() {
+            pool::give_inflate(stream);
+        }
         self.needs_tail = false;
     }
 
@@ -326,7 +338,7 @@ impl Inflater {
         let bits = self.window_bits;
         // `false`: raw deflate, no zlib header. Bits were checked to be
         // 8..=15, which zlib-rs' init (asserting success) accepts.
-        self.stream.get_or_insert_with(|| Inflate::new(false, bits))
+        self.stream.get_or_insert_with(|| pool::take_inflate().unwrap_or_else(|| Inflate::new(false, bits)))
     }
 
     /// Inflates all of `input`; `is_tail` when it is our appended tail, which
@@ -427,6 +439,58 @@ fn reserve_step(out: &mut Vec<u8>, room: usize, max_total: u64) {
         target = target.min(cap.max(needed));
     }
     out.reserve_exact(target - out.len());
+}
+
+/// Contexts freed by one message (no context takeover, an idle release) and
+/// reused by the next, on any connection of this thread. Without it every
+/// message of a no-context-takeover connection allocates and frees ~400 KiB,
+/// which costs time and leaves the allocator's memory fragmented.
+mod pool {
+    use super::{Deflate, Inflate, RefCell};
+
+    /// Contexts kept per kind; beyond this they are freed.
+    const LIMIT: usize = 8;
+
+    /// Deflate contexts are keyed by (level, memLevel, window bits).
+    type DeflateKey = (u8, u8, u8);
+
+    thread_local! {
+        static DEFLATES: RefCell<Vec<(DeflateKey, Deflate)>> = const { RefCell::new(Vec::new()) };
+        static INFLATES: RefCell<Vec<Inflate>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn take_deflate(key: DeflateKey) -> Option<Deflate> {
+        DEFLATES.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            let index = pool.iter().rposition(|(k, _)| *k == key)?;
+            Some(pool.swap_remove(index).1)
+        })
+    }
+
+    pub(super) fn give_deflate(key: DeflateKey, mut stream: Deflate) {
+        stream.reset();
+        DEFLATES.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < LIMIT {
+                pool.push((key, stream));
+            }
+        });
+    }
+
+    /// Inflate contexts always keep a 32 KiB window in zlib-rs, so any serves.
+    pub(super) fn take_inflate() -> Option<Inflate> {
+        INFLATES.with(|pool| pool.borrow_mut().pop())
+    }
+
+    pub(super) fn give_inflate(mut stream: Inflate) {
+        stream.reset(false);
+        INFLATES.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < LIMIT {
+                pool.push(stream);
+            }
+        });
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,11 @@ impl Utf8Validator {
             }
             data = &data[take..];
         }
+        // The fast check first; only a piece that fails it (bad, or ending
+        // inside a code point) pays for the slower one that says where.
+        if simdutf8::basic::from_utf8(data).is_ok() {
+            return Ok(());
+        }
         match simdutf8::compat::from_utf8(data) {
             Ok(_) => Ok(()),
             Err(e) if e.error_len().is_some() => Err(InvalidUtf8),
