@@ -163,3 +163,25 @@ test('terminate(), pause() and resume() after a failed client handshake do nothi
     server.close();
   }
 });
+
+test('the native batch header writer refuses a header gap that does not fit the payload', () => {
+  const { addon } = require('../lib/native');
+  const slab = Buffer.alloc(64);
+  const entry = (gap) => new Uint32Array([0, 5, 0x1 | 0x10 | (gap << 8)]);
+  assert.throws(() => addon.writeFrameHeaders(slab, entry(4), 1), /header gap/);
+  addon.writeFrameHeaders(slab, entry(2), 1);
+  assert.deepEqual([...slab.subarray(0, 2)], [0x81, 0x05]);
+});
+
+test('batched sends of every header size arrive intact and in order', async () => {
+  const fixture = await startServer('wss');
+  const { client, conn } = await connectPair(fixture);
+  const sizes = [0, 1, 125, 126, 127, 1000, 16 * 1024, 16 * 1024 + 1, 65535, 65536, 70000];
+  const payloads = sizes.map((n, i) => Buffer.alloc(n, i + 1));
+  for (const p of payloads) conn.ws.send(p); // one tick: batched where small, direct where large
+  for (const p of payloads) {
+    const frame = await withTimeout(client.nextFrame(), 5000, `frame of ${p.length} bytes`);
+    assert.equal(frame.opcode, OP.BINARY);
+    assert.deepEqual(frame.payload, p);
+  }
+});

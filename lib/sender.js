@@ -35,8 +35,8 @@ function borrowSlab(need) {
 }
 
 /**
- * Header length for an unmasked payload; the core checks each header it
- * writes against the gap left here.
+ * Header length for an unmasked payload; writeFrameHeaders refuses a gap
+ * that does not match the header it writes.
  * @param {number} length
  */
 function headerLength(length) {
@@ -135,7 +135,7 @@ class Sender {
     const at = this._entries * ENTRY_WORDS;
     this._table[at] = this._position;
     this._table[at + 1] = length;
-    this._table[at + 2] = flags;
+    this._table[at + 2] = flags | (gap << 8);
     this._entries++;
     const payloadAt = this._position + gap;
     if (isString) this._slab.buffer.utf8Write(data, payloadAt, length);

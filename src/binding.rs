@@ -449,9 +449,10 @@ pub fn write_frame_header(
 const BATCH_ENTRY_WORDS: usize = 3;
 
 /// Writes the headers of a batch of unmasked frames whose payloads the caller
-/// already placed in `slab`, each right after a gap of exactly its header's
-/// length. Table entries: [header offset, payload length, opcode | fin << 4 | rsv1 << 5].
-/// One native call per batch of sends, whatever their number.
+/// already placed in `slab`, each right after a gap it sized for the header.
+/// Table entries: [header offset, payload length, opcode | fin << 4 | rsv1 << 5 | gap << 8];
+/// a gap that is not exactly the header's length is refused, so a JS slip
+/// cannot corrupt a frame. One native call per batch of sends, whatever their number.
 #[napi(js_name = "writeFrameHeaders")]
 pub fn write_frame_headers(mut slab: BufferSlice, table: &[u32], count: u32) -> Result<()> {
     guard(|| {
@@ -464,6 +465,9 @@ pub fn write_frame_headers(mut slab: BufferSlice, table: &[u32], count: u32) -> 
             let spec = FrameSpec { fin, rsv1, opcode: op, mask: None };
             frame::check_spec(&spec, len).map_err(argument_error)?;
             let header_len = frame::header_len(len, false);
+            if (flags >> 8) as usize != header_len {
+                return Err(argument_error(ArgumentError::range("table: header gap does not match the payload length")));
+            }
             if at + header_len + len > slab.len() {
                 return Err(argument_error(ArgumentError::range("table: a frame lies outside the slab")));
             }
