@@ -66,7 +66,12 @@ test('idleTimeout: a client that answers pings stays connected', { timeout: 1000
 /** Fills the server's socket queue: the raw client does not read. */
 async function saturate(ws) {
   const chunk = Buffer.alloc(256 * 1024, 1);
-  while (ws._socket.writableLength <= ws._maxBackpressure) ws.send(chunk);
+  // Sends reach the socket at the end of the tick; fill until the socket
+  // itself holds more than the limit after the kernel took what it could.
+  while (ws._socket.writableLength <= ws._maxBackpressure) {
+    while (ws.bufferedAmount <= ws._maxBackpressure) ws.send(chunk);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 test('maxBackpressure with policy drop refuses sends past the limit and reports it', async () => {
@@ -171,6 +176,12 @@ test('the native batch header writer refuses a header gap that does not fit the 
   assert.throws(() => addon.writeFrameHeaders(slab, entry(4), 1), /header gap/);
   addon.writeFrameHeaders(slab, entry(2), 1);
   assert.deepEqual([...slab.subarray(0, 2)], [0x81, 0x05]);
+  // A payload written elsewhere (flag 0x40) needs room for its header only.
+  const large = (at, flags) => new Uint32Array([at, 70000, 0x2 | 0x10 | flags | (10 << 8)]);
+  assert.throws(() => addon.writeFrameHeaders(slab, large(54, 0), 1), /outside the slab/);
+  addon.writeFrameHeaders(slab, large(54, 0x40), 1);
+  assert.deepEqual([...slab.subarray(54, 64)], [0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
+  assert.throws(() => addon.writeFrameHeaders(slab, large(55, 0x40), 1), /outside the slab/);
 });
 
 test('batched sends of every header size arrive intact and in order', async () => {
@@ -178,10 +189,16 @@ test('batched sends of every header size arrive intact and in order', async () =
   const { client, conn } = await connectPair(fixture);
   const sizes = [0, 1, 125, 126, 127, 1000, 16 * 1024, 16 * 1024 + 1, 65535, 65536, 70000];
   const payloads = sizes.map((n, i) => Buffer.alloc(n, i + 1));
-  for (const p of payloads) conn.ws.send(p); // one tick: batched where small, direct where large
+  const flushed = [];
+  // One tick: small payloads copied into the batch, large ones written by reference.
+  payloads.forEach((p, i) => conn.ws.send(p, (err) => flushed.push([i, err == null])));
+  const total = payloads.reduce((n, p) => n + p.length, 0);
+  assert.ok(conn.ws.bufferedAmount >= total, `bufferedAmount ${conn.ws.bufferedAmount} counts all ${total} payload bytes`);
   for (const p of payloads) {
     const frame = await withTimeout(client.nextFrame(), 5000, `frame of ${p.length} bytes`);
     assert.equal(frame.opcode, OP.BINARY);
     assert.deepEqual(frame.payload, p);
   }
+  while (flushed.length < payloads.length) await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(flushed, payloads.map((_, i) => [i, true]), 'every callback fired once, in order, without an error');
 });

@@ -2,12 +2,14 @@
 
 // Frames outgoing messages and writes them to the socket.
 //
-// While the receiver dispatches a chunk (between cork() and uncork()), and
-// otherwise until the end of the current tick, small unmasked frames are
-// gathered in a slab: payloads are copied in behind gaps
-// for their headers, one native call writes every header, and the batch
-// leaves in a single socket.write. Other frames go out at once: header and
-// payload merged when small, or header plus the caller's own payload buffer.
+// Server frames are gathered while the receiver dispatches a chunk (between
+// cork() and uncork()), and otherwise until the end of the current tick:
+// small payloads are copied into a slab behind gaps for their headers, large
+// ones stay where they are and only their headers go into the slab. One
+// native call writes every header of the batch, and the batch leaves in one
+// socket write (or one corked run of writes when it holds large payloads).
+// Client frames are masked, so each is copied next to its header and written
+// at once.
 
 const crypto = require('node:crypto');
 const { addon, call } = require('./native');
@@ -19,6 +21,8 @@ const MERGE_LIMIT = 16 * 1024;
 const SLAB_SIZE = 128 * 1024;
 const ENTRY_WORDS = 3;
 const MAX_BATCH = 1024;
+// Table flag: the payload is not in the slab (see writeFrameHeaders).
+const PAYLOAD_ELSEWHERE = 0x40;
 
 // Slabs and header tables are lent to a sender for one batch and returned at
 // flush, so an idle connection holds neither. A slab's region handed to a
@@ -59,11 +63,14 @@ class Sender {
     this._table = null;
     this._entries = 0;
     this._callbacks = [];
+    // Large payloads of the batch: [headerEnd, payload, …], written by reference.
+    this._elsewhere = [];
+    this._elsewhereBytes = 0;
   }
 
   /** Bytes framed but not yet handed to the socket. */
   get pendingBytes() {
-    return this._position - this._batchStart;
+    return this._position - this._batchStart + this._elsewhereBytes;
   }
 
   /** Starts gathering frames (the receiver is dispatching a chunk). */
@@ -87,28 +94,20 @@ class Sender {
   frame(data, opcode, fin, rsv1, cb) {
     const isString = typeof data === 'string';
     const length = isString ? Buffer.byteLength(data) : data.length;
-    if (this._corked === 0 && !this._client && length <= MERGE_LIMIT) {
+    if (this._client) {
+      this.flush();
+      this._writeMerged(data, isString, length, opcode, fin, rsv1, cb);
+      return;
+    }
+    if (this._corked === 0) {
       // Outside a dispatch, gather what the current tick sends and write it
       // once, before any I/O callback runs.
       this._corked = 1;
       process.nextTick(uncorkSender, this);
     }
-    if (this._corked > 0 && !this._client && length <= MERGE_LIMIT) {
-      this._batch(data, isString, length, opcode | (fin ? 0x10 : 0) | (rsv1 ? 0x20 : 0), cb);
-      return;
-    }
-    this.flush();
-    if (length <= MERGE_LIMIT || this._client) {
-      this._writeMerged(data, isString, length, opcode, fin, rsv1, cb);
-      return;
-    }
-    const header = Buffer.allocUnsafe(MAX_HEADER);
-    const headerLength = call(addon.writeFrameHeader, header, 0, opcode, fin, rsv1, length, undefined);
-    const payload = isString ? Buffer.from(data) : data;
-    this._socket.cork();
-    this._socket.write(header.subarray(0, headerLength));
-    this._socket.write(payload, cb);
-    this._socket.uncork();
+    const flags = opcode | (fin ? 0x10 : 0) | (rsv1 ? 0x20 : 0);
+    if (length <= MERGE_LIMIT) this._batch(data, isString, length, flags, cb);
+    else this._batchHeaderOnly(isString ? Buffer.from(data) : data, flags, cb);
   }
 
   _writeMerged(data, isString, length, opcode, fin, rsv1, cb) {
@@ -122,13 +121,13 @@ class Sender {
     this._socket.write(out, cb);
   }
 
-  _batch(data, isString, length, flags, cb) {
-    const gap = headerLength(length);
-    if (this._slab !== null && (this._position + gap + length > this._slab.buffer.length || this._entries === MAX_BATCH)) {
+  /** Reserves `gap + inSlab` bytes of the slab and a table entry for one frame. */
+  _reserve(gap, inSlab, length, flags) {
+    if (this._slab !== null && (this._position + gap + inSlab > this._slab.buffer.length || this._entries === MAX_BATCH)) {
       this.flush();
     }
     if (this._slab === null) {
-      this._slab = borrowSlab(gap + length);
+      this._slab = borrowSlab(gap + inSlab);
       this._position = this._batchStart = this._slab.position;
       this._table = spareTables.pop() || new Uint32Array(MAX_BATCH * ENTRY_WORDS);
     }
@@ -138,9 +137,24 @@ class Sender {
     this._table[at + 2] = flags | (gap << 8);
     this._entries++;
     const payloadAt = this._position + gap;
+    this._position = payloadAt + inSlab;
+    return payloadAt;
+  }
+
+  // A small payload: copied into the slab behind its header.
+  _batch(data, isString, length, flags, cb) {
+    const payloadAt = this._reserve(headerLength(length), length, length, flags);
     if (isString) this._slab.buffer.utf8Write(data, payloadAt, length);
     else this._slab.buffer.set(data, payloadAt);
-    this._position = payloadAt + length;
+    if (cb) this._callbacks.push(cb);
+  }
+
+  // A large payload: only its header goes into the slab; the payload is
+  // written by reference right after it.
+  _batchHeaderOnly(payload, flags, cb) {
+    const headerEnd = this._reserve(headerLength(payload.length), 0, payload.length, flags | PAYLOAD_ELSEWHERE);
+    this._elsewhere.push(headerEnd, payload);
+    this._elsewhereBytes += payload.length;
     if (cb) this._callbacks.push(cb);
   }
 
@@ -149,24 +163,57 @@ class Sender {
     if (this._entries === 0) return;
     const slab = this._slab;
     call(addon.writeFrameHeaders, slab.buffer, this._table, this._entries);
-    const out = slab.buffer.subarray(this._batchStart, this._position);
-    slab.position = this._position;
+    const start = this._batchStart;
+    const end = this._position;
+    slab.position = end;
     spareSlabs.push(slab);
     spareTables.push(this._table);
+    const elsewhere = this._elsewhere;
+    const callbacks = this._callbacks;
     this._slab = null;
     this._table = null;
     this._batchStart = this._position = 0;
     this._entries = 0;
-    const callbacks = this._callbacks;
-    if (callbacks.length === 0) {
-      this._socket.write(out);
+    let done;
+    if (callbacks.length > 0) {
+      this._callbacks = [];
+      done = callbacks.length === 1 ? callbacks[0] : (err) => {
+        for (const cb of callbacks) cb(err);
+      };
+    }
+    if (elsewhere.length === 0) {
+      this._socket.write(slab.buffer.subarray(start, end), done);
       return;
     }
-    this._callbacks = [];
-    this._socket.write(out, callbacks.length === 1 ? callbacks[0] : (err) => {
-      for (const cb of callbacks) cb(err);
-    });
+    this._elsewhere = [];
+    this._elsewhereBytes = 0;
+    writeInterleaved(this._socket, slab.buffer, start, end, elsewhere, done);
   }
+}
+
+/**
+ * Writes slab[start, end) with large payloads spliced in after their headers,
+ * as one corked run of writes; `done` goes with the last write.
+ * @param {import('stream').Duplex} socket
+ * @param {Buffer} slab
+ * @param {number} start
+ * @param {number} end
+ * @param {Array<number|Buffer>} elsewhere [headerEnd, payload, headerEnd, payload, …]
+ * @param {((err?: Error) => void) | undefined} done
+ */
+function writeInterleaved(socket, slab, start, end, elsewhere, done) {
+  socket.cork();
+  let from = start;
+  const last = elsewhere.length - 2;
+  for (let i = 0; i <= last; i += 2) {
+    const headerEnd = elsewhere[i];
+    socket.write(slab.subarray(from, headerEnd));
+    from = headerEnd;
+    if (i === last && from === end) socket.write(elsewhere[i + 1], done);
+    else socket.write(elsewhere[i + 1]);
+  }
+  if (from < end) socket.write(slab.subarray(from, end), done);
+  socket.uncork();
 }
 
 function uncorkSender(sender) {

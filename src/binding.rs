@@ -447,10 +447,15 @@ pub fn write_frame_header(
 
 /// Words per entry of the `writeFrameHeaders` table.
 const BATCH_ENTRY_WORDS: usize = 3;
+/// Entry flag: the payload is not in the slab (a large Buffer the caller
+/// writes to the socket by reference right after this header).
+const BATCH_PAYLOAD_ELSEWHERE: u32 = 0x40;
 
-/// Writes the headers of a batch of unmasked frames whose payloads the caller
-/// already placed in `slab`, each right after a gap it sized for the header.
-/// Table entries: [header offset, payload length, opcode | fin << 4 | rsv1 << 5 | gap << 8];
+/// Writes the headers of a batch of unmasked frames into `slab`, each at the
+/// start of a gap the caller sized for it. The payload follows its gap in the
+/// slab, or is written separately when the entry says so.
+/// Table entries: [header offset, payload length,
+/// opcode | fin << 4 | rsv1 << 5 | elsewhere << 6 | gap << 8];
 /// a gap that is not exactly the header's length is refused, so a JS slip
 /// cannot corrupt a frame. One native call per batch of sends, whatever their number.
 #[napi(js_name = "writeFrameHeaders")]
@@ -468,7 +473,8 @@ pub fn write_frame_headers(mut slab: BufferSlice, table: &[u32], count: u32) -> 
             if (flags >> 8) as usize != header_len {
                 return Err(argument_error(ArgumentError::range("table: header gap does not match the payload length")));
             }
-            if at + header_len + len > slab.len() {
+            let in_slab = if flags & BATCH_PAYLOAD_ELSEWHERE != 0 { 0 } else { len };
+            if at + header_len + in_slab > slab.len() {
                 return Err(argument_error(ArgumentError::range("table: a frame lies outside the slab")));
             }
             let mut header = [0u8; frame::MAX_HEADER_LEN];
