@@ -19,6 +19,7 @@ const SERVERS = {
   'native-ws accept()': { file: 'native-echo.js', env: { MODE: 'accept' } },
   ws: { file: 'ws-echo.js' },
   'raw net': { file: 'raw-echo.js', raw: true },
+  'raw handshake': { file: 'raw-handshake.js' },
 };
 const CLK_TCK = 100;
 const PAGE = 4096;
