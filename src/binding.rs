@@ -17,7 +17,7 @@ use crate::extension::{self, DeflateConfig};
 use crate::error::{ArgumentError, ArgumentErrorKind, ProtocolError};
 use crate::frame::{self, FrameSpec};
 use crate::handshake;
-use crate::parser::{Event, EventSink, FrameParser as CoreParser, ParserConfig, Payload, Role};
+use crate::parser::{Event, EventSink, FrameParser as CoreParser, LentBuffer, ParserConfig, Payload, Role};
 
 fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
@@ -258,22 +258,95 @@ const FLAG_COMPRESSED: u32 = 1 << 9;
 pub const TABLE_HEADER_WORDS: usize = 4;
 const RECORD_WORDS: usize = 3;
 
+/// A message buffer lent to the parser: a Node Buffer on the JS heap, which
+/// V8 frees with the rest of the garbage (no finalizer, no external memory),
+/// held by a reference until the message is handed over or the parser drops it.
+pub struct JsLent {
+    env: napi::sys::napi_env,
+    reference: napi::sys::napi_ref,
+    data: *mut u8,
+    len: usize,
+}
+
+impl JsLent {
+    fn new(env: &Env, len: usize) -> Result<Self> {
+        let env = env.raw();
+        let mut data = std::ptr::null_mut();
+        let mut value = std::ptr::null_mut();
+        let mut reference = std::ptr::null_mut();
+        // SAFETY: plain N-API calls on the JS thread with valid out-pointers.
+        unsafe {
+            check(napi::sys::napi_create_buffer(env, len, &mut data, &mut value))?;
+            check(napi::sys::napi_create_reference(env, value, 1, &mut reference))?;
+        }
+        Ok(JsLent { env, reference, data: data.cast(), len })
+    }
+
+    /// The Buffer, to hand to JS (the reference goes when `self` drops).
+    fn value(&self) -> Result<napi::sys::napi_value> {
+        let mut value = std::ptr::null_mut();
+        // SAFETY: the reference is alive until drop.
+        unsafe { check(napi::sys::napi_get_reference_value(self.env, self.reference, &mut value))? };
+        Ok(value)
+    }
+}
+
+fn check(status: napi::sys::napi_status) -> Result<()> {
+    if status == napi::sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::GenericFailure, format!("N-API call failed with status {status}")))
+    }
+}
+
+impl LentBuffer for JsLent {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        if self.len == 0 || self.data.is_null() {
+            return &mut [];
+        }
+        // SAFETY: `data` is the Buffer's backing store of `len` bytes, kept
+        // alive by the reference; JS cannot see the Buffer before the message
+        // is complete, so nothing else touches it meanwhile.
+        unsafe { std::slice::from_raw_parts_mut(self.data, self.len) }
+    }
+}
+
+impl Drop for JsLent {
+    fn drop(&mut self) {
+        // SAFETY: runs on the JS thread (inside a parse call or the parser's finalizer).
+        unsafe { napi::sys::napi_delete_reference(self.env, self.reference) };
+    }
+}
+
+/// A payload the table points at by index.
+enum OwnedPayload {
+    Bytes(Vec<u8>),
+    Lent(JsLent),
+}
+
 /// Writes events into the caller's Uint32Array; owned payloads are moved out
 /// as Buffers without copying.
 struct TableSink<'a> {
+    env: &'a Env,
     table: &'a mut [u32],
     count: usize,
-    owned: Vec<Vec<u8>>,
+    owned: Vec<OwnedPayload>,
 }
 
 impl TableSink<'_> {
-    fn record(&mut self, word0: u32, data: Payload) {
+    fn record(&mut self, word0: u32, data: Payload<JsLent>) {
         let (flags, start, len) = match data {
             Payload::InChunk { start, len } => (0, start as u32, len as u32),
             Payload::Owned(bytes) => {
                 let index = self.owned.len() as u32;
                 let len = bytes.len() as u32;
-                self.owned.push(bytes);
+                self.owned.push(OwnedPayload::Bytes(bytes));
+                (FLAG_OWNED, index, len)
+            }
+            Payload::Lent(buffer) => {
+                let index = self.owned.len() as u32;
+                let len = buffer.len as u32;
+                self.owned.push(OwnedPayload::Lent(buffer));
                 (FLAG_OWNED, index, len)
             }
         };
@@ -286,7 +359,9 @@ impl TableSink<'_> {
 }
 
 impl EventSink for TableSink<'_> {
-    fn push(&mut self, event: Event) {
+    type Lent = JsLent;
+
+    fn push(&mut self, event: Event<JsLent>) {
         match event {
             Event::Message { binary, compressed, data } => {
                 let op = if binary { frame::opcode::BINARY } else { frame::opcode::TEXT } as u32;
@@ -301,12 +376,17 @@ impl EventSink for TableSink<'_> {
     fn is_full(&self) -> bool {
         TABLE_HEADER_WORDS + (self.count + 1) * RECORD_WORDS > self.table.len()
     }
+
+    fn lend(&mut self, len: usize) -> Option<JsLent> {
+        // Without a buffer (allocation refused) the parser grows a Vec instead.
+        JsLent::new(self.env, len).ok()
+    }
 }
 
 /// The streaming parser for one connection.
 #[napi]
 pub struct FrameParser {
-    core: CoreParser,
+    core: CoreParser<JsLent>,
     last_error: Option<ProtocolError>,
     /// Set only by tests, to prove a panic inside parse becomes a JS error.
     panic_on_next_parse: bool,
@@ -350,7 +430,7 @@ impl FrameParser {
             }
             let start = (start as usize).min(chunk.len());
             table[2] = 0;
-            let mut sink = TableSink { table, count: 0, owned: Vec::new() };
+            let mut sink = TableSink { env, table, count: 0, owned: Vec::new() };
             let result = self.core.parse(&mut chunk[start..], &mut sink);
             let (count, owned) = (sink.count, sink.owned);
             // Record offsets are relative to `start`; shift them to the whole chunk.
@@ -373,8 +453,15 @@ impl FrameParser {
                 return Ok(None);
             }
             let mut buffers = env.create_array(owned.len() as u32)?;
-            for (index, bytes) in owned.into_iter().enumerate() {
-                buffers.set(index as u32, &external_buffer(env, bytes)?)?;
+            for (index, payload) in owned.into_iter().enumerate() {
+                match payload {
+                    OwnedPayload::Bytes(bytes) => buffers.set(index as u32, &external_buffer(env, bytes)?)?,
+                    OwnedPayload::Lent(buffer) => {
+                        // SAFETY: a live Buffer value in the current handle scope.
+                        let value = unsafe { Unknown::from_raw_unchecked(env.raw(), buffer.value()?) };
+                        buffers.set(index as u32, value)?
+                    }
+                }
             }
             Ok(Some(buffers))
         })

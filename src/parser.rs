@@ -2,15 +2,17 @@
 //! frames out. One call per chunk, however frames fall across chunks.
 //!
 //! Payloads that lie wholly inside the chunk are unmasked in place and reported
-//! as byte ranges of the chunk (no copy); everything else is assembled in an
-//! owned buffer. The first protocol violation is returned as an error carrying
+//! as byte ranges of the chunk (no copy). A single-frame message that spans
+//! chunks is unmasked straight into a buffer the sink lends for its announced
+//! length (the binding lends buffers on the JS heap); everything else
+//! (fragmented, compressed or very large messages) is assembled in a `Vec`. The first protocol violation is returned as an error carrying
 //! its close code; after it, or after a close frame, all input is ignored.
 
 use crate::close::decode_close;
 use crate::deflate::Inflater;
 use crate::error::{code, ProtocolError};
 use crate::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
-use crate::mask::{apply_mask, extend_unmasked};
+use crate::mask::{apply_mask, extend_unmasked, unmask_into};
 use crate::utf8::{self, Utf8Validator};
 
 /// Which side this parser reads for: a server reads masked client frames.
@@ -33,49 +35,85 @@ impl Default for ParserConfig {
     }
 }
 
-/// Where an event's bytes are.
+/// Largest announced frame for which the parser asks the sink to lend a
+/// buffer up front; longer ones grow a `Vec` as their bytes arrive, so a
+/// header alone never makes the parser hold more than this.
+pub const MAX_LENT: u64 = 1 << 20;
+
+/// Storage a sink lends for a message whose length is known before its bytes
+/// arrive. Its whole length is filled before it comes back in an event.
+pub trait LentBuffer {
+    fn as_mut_slice(&mut self) -> &mut [u8];
+}
+
+impl LentBuffer for Vec<u8> {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        self
+    }
+}
+
+/// Where an event's bytes are. `L` is the sink's lent buffer type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Payload {
+pub enum Payload<L = Vec<u8>> {
     /// `len` bytes at `start` of the chunk passed to [`FrameParser::parse`], already unmasked.
     InChunk { start: usize, len: usize },
     /// Bytes assembled across frames or chunks.
     Owned(Vec<u8>),
+    /// A single-frame message unmasked into a buffer the sink lent.
+    Lent(L),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
+pub enum Event<L = Vec<u8>> {
     /// A complete message; a compressed one has already been inflated.
-    Message { binary: bool, compressed: bool, data: Payload },
-    Ping(Payload),
-    Pong(Payload),
+    Message { binary: bool, compressed: bool, data: Payload<L> },
+    Ping(Payload<L>),
+    Pong(Payload<L>),
     /// `code` is 1005 when the frame had no payload; `reason` excludes the code.
-    Close { code: u16, reason: Payload },
+    Close { code: u16, reason: Payload<L> },
 }
 
 /// Receives events. `is_full` lets a bounded sink stop the parser at a frame boundary.
 pub trait EventSink {
-    fn push(&mut self, event: Event);
+    type Lent: LentBuffer;
+    fn push(&mut self, event: Event<Self::Lent>);
     fn is_full(&self) -> bool {
         false
     }
+    /// A buffer of exactly `len` bytes (at most [`MAX_LENT`]) for a message
+    /// spanning chunks, or `None` to let the parser grow a `Vec`.
+    fn lend(&mut self, len: usize) -> Option<Self::Lent>;
 }
 
+/// Collects events; lends zeroed `Vec`s, so tests exercise the lending path.
 impl EventSink for Vec<Event> {
+    type Lent = Vec<u8>;
     fn push(&mut self, event: Event) {
         Vec::push(self, event)
+    }
+    fn lend(&mut self, len: usize) -> Option<Vec<u8>> {
+        Some(vec![0; len])
     }
 }
 
 /// A data message whose frames or bytes are still arriving.
 #[derive(Debug)]
-struct Assembly {
+struct Assembly<L> {
     binary: bool,
     compressed: bool,
-    /// The message so far (inflated when compressed).
+    /// The message so far (inflated when compressed); unused while `lent` is set.
     bytes: Vec<u8>,
+    /// A single-frame message: the lent buffer and how much of it is filled.
+    lent: Option<(L, usize)>,
     /// Payload bytes received on the wire, which maxPayload also bounds.
     wire_len: u64,
     utf8: Utf8Validator,
+}
+
+impl<L> Assembly<L> {
+    fn held_bytes(&self) -> usize {
+        self.lent.as_ref().map_or(self.bytes.len(), |(_, filled)| *filled)
+    }
 }
 
 /// What the parser is in the middle of.
@@ -89,12 +127,12 @@ enum State {
     Stopped,
 }
 
-pub struct FrameParser {
+pub struct FrameParser<L = Vec<u8>> {
     config: ParserConfig,
     state: State,
     header_stash: [u8; MAX_HEADER_LEN],
     header_stash_len: usize,
-    message: Option<Assembly>,
+    message: Option<Assembly<L>>,
     control: Vec<u8>,
     /// Present once permessage-deflate is negotiated; RSV1 is refused without it.
     inflater: Option<Inflater>,
@@ -107,7 +145,7 @@ pub struct Progress {
     pub consumed: usize,
 }
 
-impl FrameParser {
+impl<L: LentBuffer> FrameParser<L> {
     pub fn new(config: ParserConfig) -> Self {
         Self {
             config,
@@ -141,12 +179,12 @@ impl FrameParser {
 
     /// Bytes held for a message or frame not yet complete.
     pub fn buffered_bytes(&self) -> usize {
-        self.message.as_ref().map_or(0, |m| m.bytes.len()) + self.control.len() + self.header_stash_len
+        self.message.as_ref().map_or(0, Assembly::held_bytes) + self.control.len() + self.header_stash_len
     }
 
     /// Feeds one chunk. Payloads inside the chunk are unmasked in place, which
     /// is why it is `&mut`. Events go to `sink` in wire order.
-    pub fn parse(&mut self, chunk: &mut [u8], sink: &mut impl EventSink) -> Result<Progress, ProtocolError> {
+    pub fn parse(&mut self, chunk: &mut [u8], sink: &mut impl EventSink<Lent = L>) -> Result<Progress, ProtocolError> {
         let result = self.parse_inner(chunk, sink);
         if result.is_err() {
             self.stop();
@@ -161,7 +199,7 @@ impl FrameParser {
         self.header_stash_len = 0;
     }
 
-    fn parse_inner(&mut self, chunk: &mut [u8], sink: &mut impl EventSink) -> Result<Progress, ProtocolError> {
+    fn parse_inner(&mut self, chunk: &mut [u8], sink: &mut impl EventSink<Lent = L>) -> Result<Progress, ProtocolError> {
         let mut pos = 0;
         loop {
             match self.state {
@@ -286,7 +324,7 @@ impl FrameParser {
         h: FrameHeader,
         chunk: &mut [u8],
         pos: &mut usize,
-        sink: &mut impl EventSink,
+        sink: &mut impl EventSink<Lent = L>,
     ) -> Result<(), ProtocolError> {
         let start = *pos;
         let in_chunk = h.payload_len <= (chunk.len() - start) as u64;
@@ -318,11 +356,18 @@ impl FrameParser {
             return Ok(());
         }
         if !control && self.message.is_none() {
-            let reserve = h.payload_len.min(1 << 20) as usize;
+            // A whole uncompressed message in this one frame: its length is known.
+            let lent = if h.fin && !h.rsv1 && h.payload_len <= MAX_LENT {
+                sink.lend(h.payload_len as usize).map(|buffer| (buffer, 0))
+            } else {
+                None
+            };
+            let reserve = if lent.is_some() || h.rsv1 { 0 } else { h.payload_len.min(MAX_LENT) as usize };
             self.message = Some(Assembly {
                 binary: h.opcode == opcode::BINARY,
                 compressed: h.rsv1,
-                bytes: Vec::with_capacity(if h.rsv1 { 0 } else { reserve }),
+                bytes: Vec::with_capacity(reserve),
+                lent,
                 wire_len: 0,
                 utf8: Utf8Validator::new(),
             });
@@ -344,6 +389,22 @@ impl FrameParser {
         };
         if opcode::is_control(op) || message.compressed {
             return Ok(false);
+        }
+        if let Some((buffer, filled)) = message.lent.as_mut() {
+            let start = *filled;
+            let end = start + piece.len();
+            let Some(target) = buffer.as_mut_slice().get_mut(start..end) else {
+                return Err(ProtocolError::new(code::INTERNAL_ERROR, "lent buffer shorter than its frame"));
+            };
+            match key {
+                Some(key) => unmask_into(target, piece, key, offset),
+                None => target.copy_from_slice(piece),
+            }
+            *filled = end;
+            if !message.binary {
+                message.utf8.feed(target).map_err(|_| invalid_utf8())?;
+            }
+            return Ok(true);
         }
         let before = message.bytes.len();
         match key {
@@ -394,7 +455,7 @@ impl FrameParser {
     }
 
     /// A frame's last payload byte arrived.
-    fn end_frame(&mut self, op: u8, fin: bool, chunk: &[u8], sink: &mut impl EventSink) -> Result<(), ProtocolError> {
+    fn end_frame(&mut self, op: u8, fin: bool, chunk: &[u8], sink: &mut impl EventSink<Lent = L>) -> Result<(), ProtocolError> {
         if opcode::is_control(op) {
             let bytes = std::mem::take(&mut self.control);
             return self.emit_control(op, Payload::Owned(bytes), chunk, sink);
@@ -418,12 +479,16 @@ impl FrameParser {
         if !message.binary {
             message.utf8.finish().map_err(|_| invalid_utf8())?;
         }
-        sink.push(Event::Message { binary: message.binary, compressed: message.compressed, data: Payload::Owned(message.bytes) });
+        let data = match message.lent {
+            Some((buffer, _)) => Payload::Lent(buffer),
+            None => Payload::Owned(message.bytes),
+        };
+        sink.push(Event::Message { binary: message.binary, compressed: message.compressed, data });
         Ok(())
     }
 
     /// Ping, pong or close; `data` is the unmasked payload, possibly inside `chunk`.
-    fn emit_control(&mut self, op: u8, data: Payload, chunk: &[u8], sink: &mut impl EventSink) -> Result<(), ProtocolError> {
+    fn emit_control(&mut self, op: u8, data: Payload<L>, chunk: &[u8], sink: &mut impl EventSink<Lent = L>) -> Result<(), ProtocolError> {
         match op {
             opcode::PING => sink.push(Event::Ping(data)),
             opcode::PONG => sink.push(Event::Pong(data)),
@@ -431,6 +496,7 @@ impl FrameParser {
                 let bytes = match &data {
                     Payload::InChunk { start, len } => &chunk[*start..*start + *len],
                     Payload::Owned(owned) => owned.as_slice(),
+                    Payload::Lent(_) => return Err(ProtocolError::new(code::INTERNAL_ERROR, "control frame in a lent buffer")),
                 };
                 let info = decode_close(bytes)?;
                 let reason = match data {
@@ -442,6 +508,7 @@ impl FrameParser {
                         owned.drain(..info.reason_start);
                         Payload::Owned(owned)
                     }
+                    lent @ Payload::Lent(_) => lent,
                 };
                 sink.push(Event::Close { code: info.code, reason });
                 self.stop();

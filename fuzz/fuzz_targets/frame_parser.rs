@@ -62,6 +62,10 @@ fn resolve(chunk: &[u8], payload: Payload) -> Vec<u8> {
             chunk[start..end].to_vec()
         }
         Payload::Owned(v) => v,
+        Payload::Lent(v) => {
+            assert!(v.len() as u64 <= native_ws::parser::MAX_LENT, "lent buffer over MAX_LENT");
+            v
+        }
     }
 }
 

@@ -40,19 +40,39 @@ enum Seen {
 fn resolve(chunk: &[u8], data: Payload) -> Vec<u8> {
     match data {
         Payload::InChunk { start, len } => chunk[start..start + len].to_vec(),
-        Payload::Owned(v) => v,
+        Payload::Owned(v) | Payload::Lent(v) => v,
+    }
+}
+
+/// Collects events, lending buffers or not (the parser then grows a `Vec`).
+struct TestSink {
+    events: Vec<Event>,
+    lend: bool,
+}
+
+impl EventSink for TestSink {
+    type Lent = Vec<u8>;
+    fn push(&mut self, event: Event) {
+        self.events.push(event)
+    }
+    fn lend(&mut self, len: usize) -> Option<Vec<u8>> {
+        self.lend.then(|| vec![0; len])
     }
 }
 
 /// Feeds `wire` in pieces of `step` bytes; returns what was seen and the error if any.
 fn run(config: ParserConfig, wire: &[u8], step: usize) -> (Vec<Seen>, Option<ProtocolError>) {
+    run_with(config, wire, step, true)
+}
+
+fn run_with(config: ParserConfig, wire: &[u8], step: usize, lend: bool) -> (Vec<Seen>, Option<ProtocolError>) {
     let mut parser = FrameParser::new(config);
     let mut seen = Vec::new();
     for piece in wire.chunks(step.max(1)) {
         let mut chunk = piece.to_vec();
-        let mut events: Vec<Event> = Vec::new();
-        let result = parser.parse(&mut chunk, &mut events);
-        for e in events {
+        let mut sink = TestSink { events: Vec::new(), lend };
+        let result = parser.parse(&mut chunk, &mut sink);
+        for e in sink.events {
             seen.push(match e {
                 Event::Message { binary: false, data, .. } => Seen::Text(resolve(&chunk, data)),
                 Event::Message { binary: true, data, .. } => Seen::Binary(resolve(&chunk, data)),
@@ -77,6 +97,7 @@ fn run_all_splits(wire: &[u8]) -> (Vec<Seen>, Option<ProtocolError>) {
     let whole = run(server(), wire, wire.len());
     for step in [1, 2, 3, 5, 7, 13, 64] {
         assert_eq!(run(server(), wire, step), whole, "step {step}");
+        assert_eq!(run_with(server(), wire, step, false), whole, "step {step}, nothing lent");
     }
     whole
 }
@@ -235,8 +256,12 @@ fn nothing_after_an_error_is_processed() {
 /// A sink that holds one event at a time stops the parser at frame boundaries.
 struct OneAtATime(Vec<Event>);
 impl EventSink for OneAtATime {
+    type Lent = Vec<u8>;
     fn push(&mut self, event: Event) {
         self.0.push(event)
+    }
+    fn lend(&mut self, _len: usize) -> Option<Vec<u8>> {
+        None
     }
     fn is_full(&self) -> bool {
         !self.0.is_empty()
@@ -364,5 +389,83 @@ mod compressed {
             assert_eq!((seen, err), (vec![Seen::Binary(message.clone())], None));
         }
         assert!(sizes[1] < sizes[0], "{sizes:?}");
+    }
+}
+
+mod lending {
+    use super::*;
+
+    /// Feeds `wire` in two pieces split at `at`; returns the events of each call.
+    fn two_calls(parser: &mut FrameParser, wire: &[u8], at: usize) -> (Vec<Event>, Vec<Event>) {
+        let (mut first, mut second) = (wire[..at].to_vec(), wire[at..].to_vec());
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        parser.parse(&mut first, &mut a).unwrap();
+        parser.parse(&mut second, &mut b).unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn a_single_frame_spanning_chunks_fills_a_lent_buffer() {
+        let payload: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
+        let wire = frame(true, opcode::BINARY, &payload);
+        let mut parser = FrameParser::new(server());
+        let mut first = wire[..1000].to_vec();
+        let mut events = Vec::new();
+        parser.parse(&mut first, &mut events).unwrap();
+        assert!(events.is_empty());
+        assert_eq!(parser.buffered_bytes(), 1000 - 8, "the lent buffer's filled part is held (8-byte header)");
+        let mut rest = wire[1000..].to_vec();
+        parser.parse(&mut rest, &mut events).unwrap();
+        assert_eq!(events, vec![Event::Message { binary: true, compressed: false, data: Payload::Lent(payload) }]);
+        assert_eq!(parser.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn fragmented_and_oversized_messages_are_not_lent() {
+        let mut wire = frame(false, opcode::TEXT, b"frag");
+        wire.extend(frame(true, opcode::CONTINUATION, b"ment"));
+        let (_, events) = two_calls(&mut FrameParser::new(server()), &wire, 5);
+        assert_eq!(events, vec![Event::Message { binary: false, compressed: false, data: Payload::Owned(b"fragment".to_vec()) }]);
+
+        let big = vec![3u8; MAX_LENT as usize + 1];
+        let wire = frame(true, opcode::BINARY, &big);
+        let (_, events) = two_calls(&mut FrameParser::new(server()), &wire, 100);
+        assert_eq!(events, vec![Event::Message { binary: true, compressed: false, data: Payload::Owned(big) }]);
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_lent_text_fails_before_the_frame_ends() {
+        let mut payload = vec![b'a'; 3000];
+        payload[10] = 0xff;
+        let wire = frame(true, opcode::TEXT, &payload);
+        let mut parser = FrameParser::new(server());
+        let mut first = wire[..100].to_vec();
+        let err = parser.parse(&mut first, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.close_code, code::INVALID_PAYLOAD);
+        assert_eq!(parser.buffered_bytes(), 0, "the lent buffer is dropped on the error");
+    }
+
+    /// A sink that lends a buffer of the wrong size (a bug in a binding) makes
+    /// the parser fail with 1011 instead of writing out of bounds.
+    struct ShortLender(Vec<Event>);
+    impl EventSink for ShortLender {
+        type Lent = Vec<u8>;
+        fn push(&mut self, event: Event) {
+            self.0.push(event)
+        }
+        fn lend(&mut self, len: usize) -> Option<Vec<u8>> {
+            Some(vec![0; len / 2])
+        }
+    }
+
+    #[test]
+    fn a_short_lent_buffer_is_an_internal_error_not_a_panic() {
+        let wire = frame(true, opcode::BINARY, &[1u8; 400]);
+        let mut parser = FrameParser::new(server());
+        let mut first = wire[..50].to_vec();
+        parser.parse(&mut first, &mut ShortLender(Vec::new())).unwrap();
+        let mut rest = wire[50..].to_vec();
+        let err = parser.parse(&mut rest, &mut ShortLender(Vec::new())).unwrap_err();
+        assert_eq!(err.close_code, code::INTERNAL_ERROR);
     }
 }
