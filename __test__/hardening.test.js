@@ -24,7 +24,7 @@ for (const kind of KINDS) {
     const fixture = await startServer(kind);
     const victim = await connectPair(fixture);
     const bystander = await connectPair(fixture);
-    victim.conn.ws._receiver._parser._testOnlyPanicOnNextParse();
+    victim.conn.ws._receiver._nativeParser()._testOnlyPanicOnNextParse();
     await victim.client.write(text('boom'));
     await expectFailure(victim.client, 1011);
     const closed = await victim.conn.closed;
@@ -201,4 +201,15 @@ test('batched sends of every header size arrive intact and in order', async () =
   }
   while (flushed.length < payloads.length) await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(flushed, payloads.map((_, i) => [i, true]), 'every callback fired once, in order, without an error');
+});
+
+test('a connection holds no native parser until its first bytes arrive, then parses them', async () => {
+  const fixture = await startServer('wss');
+  const { client, conn } = await connectPair(fixture);
+  assert.equal(conn.ws._receiver._parser, null, 'idle since the handshake: no native parser');
+  assert.equal(conn.ws._receiver.bufferedBytes, 0);
+  await client.write(text('first'));
+  const [message] = await withTimeout(conn.waitMessages(1), 5000, 'the first message');
+  assert.equal(message.data.toString(), 'first');
+  assert.notEqual(conn.ws._receiver._parser, null);
 });

@@ -48,7 +48,12 @@ class Receiver {
    */
   constructor(handler, options = {}) {
     this._handler = handler;
-    this._parser = new addon.FrameParser(!!options.client, options.maxPayload || 0);
+    this._client = !!options.client;
+    this._maxPayload = options.maxPayload || 0;
+    // The native parser is made on the first chunk: a connection that has
+    // received nothing since its handshake holds none (about 1 KiB each).
+    this._parser = null;
+    this._inflate = null;
     this._stopped = false;
   }
 
@@ -58,12 +63,23 @@ class Receiver {
    * @param {boolean} noContextTakeover the peer resets its context every message
    */
   enableInflate(windowBits, noContextTakeover) {
-    this._parser.enableInflate(windowBits, noContextTakeover);
+    // Made now, so that bad window bits throw here and not on the first chunk.
+    this._inflate = { windowBits, noContextTakeover };
+    if (this._parser === null) this._nativeParser();
+    else this._parser.enableInflate(windowBits, noContextTakeover);
   }
 
   /** Bytes held natively for incomplete frames or messages. */
   get bufferedBytes() {
-    return this._parser.bufferedBytes;
+    return this._parser === null ? 0 : this._parser.bufferedBytes;
+  }
+
+  _nativeParser() {
+    if (this._parser === null) {
+      this._parser = new addon.FrameParser(this._client, this._maxPayload);
+      if (this._inflate !== null) this._parser.enableInflate(this._inflate.windowBits, this._inflate.noContextTakeover);
+    }
+    return this._parser;
   }
 
   /**
@@ -81,11 +97,12 @@ class Receiver {
   }
 
   _parseChunk(chunk, table) {
+    const parser = this._nativeParser();
     let start = 0;
     do {
       let owned;
       try {
-        owned = this._parser.parse(chunk, start, table);
+        owned = parser.parse(chunk, start, table);
       } catch (cause) {
         // A bug in the native core (a caught panic): fail this connection only.
         this._stopped = true;
@@ -104,7 +121,7 @@ class Receiver {
       }
       if (errorCode !== 0) {
         this._stopped = true;
-        this._handler.onError(new ProtocolError(this._parser.lastError() || 'protocol error', errorCode));
+        this._handler.onError(new ProtocolError(parser.lastError() || 'protocol error', errorCode));
         return;
       }
       start = consumed;
