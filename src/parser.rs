@@ -9,7 +9,7 @@
 //! its close code; after it, or after a close frame, all input is ignored.
 
 use crate::close::decode_close;
-use crate::deflate::Inflater;
+use crate::deflate::{InflateError, Inflater};
 use crate::error::{code, ProtocolError};
 use crate::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::{apply_mask, extend_unmasked, unmask_into};
@@ -342,7 +342,7 @@ impl<L: LentBuffer> FrameParser<L> {
             }
             let binary = h.opcode == opcode::BINARY;
             if h.rsv1 {
-                let inflated = self.inflate_whole(payload)?;
+                let inflated = self.inflate_whole(payload, binary)?;
                 if !binary && !utf8::is_valid(&inflated) {
                     return Err(invalid_utf8());
                 }
@@ -429,13 +429,8 @@ impl<L: LentBuffer> FrameParser<L> {
         if message.compressed {
             let inflater = self.inflater.as_mut().ok_or(RSV1_WITHOUT_EXTENSION)?;
             let before = message.bytes.len();
-            inflater
-                .inflate_piece(piece, &mut message.bytes, self.config.max_payload)
-                .map_err(|e| ProtocolError::from(&e))?;
-            if !message.binary {
-                message.utf8.feed(&message.bytes[before..]).map_err(|_| invalid_utf8())?;
-            }
-            return Ok(());
+            let result = inflater.inflate_piece(piece, &mut message.bytes, self.config.max_payload);
+            return checked_inflate(result, message, before, self.config.max_payload);
         }
         if !message.binary {
             message.utf8.feed(piece).map_err(|_| invalid_utf8())?;
@@ -445,12 +440,18 @@ impl<L: LentBuffer> FrameParser<L> {
     }
 
     /// Inflates a compressed message that arrived in one frame inside one chunk.
-    fn inflate_whole(&mut self, payload: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+    fn inflate_whole(&mut self, payload: &[u8], binary: bool) -> Result<Vec<u8>, ProtocolError> {
         let inflater = self.inflater.as_mut().ok_or(RSV1_WITHOUT_EXTENSION)?;
         let max = self.config.max_payload;
         let mut out = Vec::new();
-        inflater.inflate_piece(payload, &mut out, max).map_err(|e| ProtocolError::from(&e))?;
-        inflater.finish_message(&mut out, max).map_err(|e| ProtocolError::from(&e))?;
+        let result = inflater.inflate_piece(payload, &mut out, max).and_then(|()| inflater.finish_message(&mut out, max));
+        if let Err(e) = result {
+            // Text checked up to the limit, as the piecewise path would have.
+            if !binary && matches!(e, InflateError::TooBig) && Utf8Validator::new().feed(within_limit(&out, max)).is_err() {
+                return Err(invalid_utf8());
+            }
+            return Err(ProtocolError::from(&e));
+        }
         Ok(out)
     }
 
@@ -469,12 +470,8 @@ impl<L: LentBuffer> FrameParser<L> {
         if message.compressed {
             let inflater = self.inflater.as_mut().ok_or(RSV1_WITHOUT_EXTENSION)?;
             let before = message.bytes.len();
-            inflater
-                .finish_message(&mut message.bytes, self.config.max_payload)
-                .map_err(|e| ProtocolError::from(&e))?;
-            if !message.binary {
-                message.utf8.feed(&message.bytes[before..]).map_err(|_| invalid_utf8())?;
-            }
+            let result = inflater.finish_message(&mut message.bytes, self.config.max_payload);
+            checked_inflate(result, &mut message, before, self.config.max_payload)?;
         }
         if !message.binary {
             message.utf8.finish().map_err(|_| invalid_utf8())?;
@@ -516,6 +513,30 @@ impl<L: LentBuffer> FrameParser<L> {
         }
         Ok(())
     }
+}
+
+/// The outcome of inflating into `message.bytes` from `before` on, with the
+/// new text validated. Invalid UTF-8 within `max` wins over exceeding `max`,
+/// so the close code does not depend on how the input was chunked.
+fn checked_inflate<L>(
+    result: Result<(), InflateError>,
+    message: &mut Assembly<L>,
+    before: usize,
+    max: u64,
+) -> Result<(), ProtocolError> {
+    if !message.binary {
+        let fresh = within_limit(&message.bytes, max).get(before..).unwrap_or(&[]);
+        message.utf8.feed(fresh).map_err(|_| invalid_utf8())?;
+    }
+    result.map_err(|e| ProtocolError::from(&e))
+}
+
+/// The bytes of `out` that fit within `max` (0: no limit).
+fn within_limit(out: &[u8], max: u64) -> &[u8] {
+    if max == 0 {
+        return out;
+    }
+    &out[..out.len().min(usize::try_from(max).unwrap_or(usize::MAX))]
 }
 
 const RSV1_WITHOUT_EXTENSION: ProtocolError =

@@ -356,6 +356,27 @@ mod compressed {
     }
 
     #[test]
+    fn invalid_utf8_before_the_limit_wins_over_the_limit_at_any_chunking() {
+        // Inflates to invalid UTF-8 at byte 10, then far past maxPayload.
+        let mut text = vec![b'a'; 100_000];
+        text[10] = 0xff;
+        let packed = compress(&text);
+        let wire = raw_frame(true, true, opcode::TEXT, &packed, KEY);
+        for step in [wire.len(), 1, 3, 50] {
+            let (seen, err) = feed(&mut deflate_parser(1000), &wire, step);
+            assert!(seen.is_empty());
+            assert_eq!(err.map(|e| e.close_code), Some(1007), "step {step}");
+        }
+        // Valid text past the limit is still 1009.
+        let packed = compress(&vec![b'a'; 100_000]);
+        let wire = raw_frame(true, true, opcode::TEXT, &packed, KEY);
+        for step in [wire.len(), 1, 3, 50] {
+            let (_, err) = feed(&mut deflate_parser(1000), &wire, step);
+            assert_eq!(err.map(|e| e.close_code), Some(1009), "step {step}");
+        }
+    }
+
+    #[test]
     fn corrupt_data_and_bad_rsv1_use() {
         // Block type 3 is reserved: corrupt deflate data.
         let (_, err) = feed(&mut deflate_parser(0), &raw_frame(true, true, opcode::BINARY, &[0xff, 0xff], KEY), 100);
