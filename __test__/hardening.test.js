@@ -172,16 +172,30 @@ test('terminate(), pause() and resume() after a failed client handshake do nothi
 test('the native batch header writer refuses a header gap that does not fit the payload', () => {
   const { addon } = require('../lib/native');
   const slab = Buffer.alloc(64);
-  const entry = (gap) => new Uint32Array([0, 5, 0x1 | 0x10 | (gap << 8)]);
+  const entry = (gap) => new Uint32Array([0, 5, 0x1 | 0x10 | (gap << 8), 0]);
   assert.throws(() => addon.writeFrameHeaders(slab, entry(4), 1), /header gap/);
   addon.writeFrameHeaders(slab, entry(2), 1);
   assert.deepEqual([...slab.subarray(0, 2)], [0x81, 0x05]);
   // A payload written elsewhere (flag 0x40) needs room for its header only.
-  const large = (at, flags) => new Uint32Array([at, 70000, 0x2 | 0x10 | flags | (10 << 8)]);
+  const large = (at, flags) => new Uint32Array([at, 70000, 0x2 | 0x10 | flags | (10 << 8), 0]);
   assert.throws(() => addon.writeFrameHeaders(slab, large(54, 0), 1), /outside the slab/);
   addon.writeFrameHeaders(slab, large(54, 0x40), 1);
   assert.deepEqual([...slab.subarray(54, 64)], [0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
   assert.throws(() => addon.writeFrameHeaders(slab, large(55, 0x40), 1), /outside the slab/);
+});
+
+test('the native batch header writer masks client payloads in place with the entry key', () => {
+  const { addon, decodeFrame } = { addon: require('../lib/native').addon, decodeFrame: require('..').decodeFrame };
+  const slab = Buffer.alloc(32);
+  slab.write('hello', 6);
+  const key = 0x44332211; // bytes 11 22 33 44 in the frame
+  addon.writeFrameHeaders(slab, new Uint32Array([0, 5, 0x1 | 0x10 | 0x80 | (6 << 8), key]), 1);
+  assert.deepEqual([...slab.subarray(0, 6)], [0x81, 0x85, 0x11, 0x22, 0x33, 0x44]);
+  const frame = decodeFrame(slab.subarray(0, 11));
+  assert.equal(frame.masked, true);
+  assert.equal(frame.payload.toString(), 'hello');
+  assert.throws(() => addon.writeFrameHeaders(slab, new Uint32Array([0, 5, 0x1 | 0x10 | 0x80 | (2 << 8), key]), 1), /header gap/);
+  assert.throws(() => addon.writeFrameHeaders(slab, new Uint32Array([0, 5, 0x1 | 0x10 | 0xc0 | (6 << 8), key]), 1), /masked payload/);
 });
 
 test('batched sends of every header size arrive intact and in order', async () => {

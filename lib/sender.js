@@ -2,27 +2,43 @@
 
 // Frames outgoing messages and writes them to the socket.
 //
-// Server frames are gathered while the receiver dispatches a chunk (between
-// cork() and uncork()), and otherwise until the end of the current tick:
-// small payloads are copied into a slab behind gaps for their headers, large
-// ones stay where they are and only their headers go into the slab. One
-// native call writes every header of the batch, and the batch leaves in one
-// socket write (or one corked run of writes when it holds large payloads).
-// Client frames are masked, so each is copied next to its header and written
-// at once.
+// Frames are gathered while the receiver dispatches a chunk (between cork()
+// and uncork()), and otherwise until the end of the current tick: payloads
+// are copied into a slab behind gaps for their headers, except large server
+// payloads, which stay where they are while only their headers go into the
+// slab. One native call writes every header of the batch (and masks the
+// client's payloads in place), and the batch leaves in one socket write (or
+// one corked run of writes when it holds large payloads).
 
 const crypto = require('node:crypto');
 const { addon, call } = require('./native');
 
-const MAX_HEADER = 14;
-// Up to this size a payload is copied next to its header: one write (or one
-// slab slot) is cheaper than two for small frames.
+// Up to this size a server payload is copied next to its header: one write
+// (or one slab slot) is cheaper than two for small frames.
 const MERGE_LIMIT = 16 * 1024;
 const SLAB_SIZE = 128 * 1024;
-const ENTRY_WORDS = 3;
+const ENTRY_WORDS = 4;
 const MAX_BATCH = 1024;
-// Table flag: the payload is not in the slab (see writeFrameHeaders).
+// Table flags (see writeFrameHeaders): the payload is not in the slab; the
+// frame is masked with the key in the entry's fourth word.
 const PAYLOAD_ELSEWHERE = 0x40;
+const MASKED = 0x80;
+const MASK_KEY_BYTES = 4;
+
+// Client masking keys (RFC 6455 §5.3: unpredictable, one per frame) are
+// taken from a pool filled by the CSPRNG, 2048 keys per fill.
+const maskKeys = Buffer.allocUnsafeSlow(8192);
+let maskKeyAt = maskKeys.length;
+
+function nextMaskKey() {
+  if (maskKeyAt === maskKeys.length) {
+    crypto.randomFillSync(maskKeys);
+    maskKeyAt = 0;
+  }
+  const key = maskKeys.readUInt32LE(maskKeyAt);
+  maskKeyAt += MASK_KEY_BYTES;
+  return key;
+}
 
 // Slabs and header tables are lent to a sender for one batch and returned at
 // flush, so an idle connection holds neither. A slab's region handed to a
@@ -35,16 +51,22 @@ function borrowSlab(need) {
     const slab = spareSlabs.pop();
     if (slab.buffer.length - slab.position >= need) return slab;
   }
-  return { buffer: Buffer.allocUnsafeSlow(SLAB_SIZE), position: 0 };
+  // A client frame larger than a slab gets a slab of its own, never pooled.
+  return { buffer: Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, need)), position: 0 };
+}
+
+function returnSlab(slab) {
+  if (slab.buffer.length === SLAB_SIZE) spareSlabs.push(slab);
 }
 
 /**
- * Header length for an unmasked payload; writeFrameHeaders refuses a gap
- * that does not match the header it writes.
+ * Header length for a payload; writeFrameHeaders refuses a gap that does not
+ * match the header it writes.
  * @param {number} length
+ * @param {boolean} masked
  */
-function headerLength(length) {
-  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+function headerLength(length, masked) {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? MASK_KEY_BYTES : 0);
 }
 
 class Sender {
@@ -94,11 +116,6 @@ class Sender {
   frame(data, opcode, fin, rsv1, cb) {
     const isString = typeof data === 'string';
     const length = isString ? Buffer.byteLength(data) : data.length;
-    if (this._client) {
-      this.flush();
-      this._writeMerged(data, isString, length, opcode, fin, rsv1, cb);
-      return;
-    }
     if (this._corked === 0) {
       // Outside a dispatch, gather what the current tick sends and write it
       // once, before any I/O callback runs.
@@ -106,23 +123,12 @@ class Sender {
       process.nextTick(uncorkSender, this);
     }
     const flags = opcode | (fin ? 0x10 : 0) | (rsv1 ? 0x20 : 0);
-    if (length <= MERGE_LIMIT) this._batch(data, isString, length, flags, cb);
+    if (this._client || length <= MERGE_LIMIT) this._batch(data, isString, length, flags, cb);
     else this._batchHeaderOnly(isString ? Buffer.from(data) : data, flags, cb);
   }
 
-  _writeMerged(data, isString, length, opcode, fin, rsv1, cb) {
-    const mask = this._client ? crypto.randomBytes(4) : undefined;
-    const frame = Buffer.allocUnsafe(MAX_HEADER + length);
-    const headerLength = call(addon.writeFrameHeader, frame, 0, opcode, fin, rsv1, length, mask);
-    if (isString) frame.utf8Write(data, headerLength, length);
-    else data.copy(frame, headerLength);
-    const out = frame.subarray(0, headerLength + length);
-    if (mask) addon.applyMask(out.subarray(headerLength), mask);
-    this._socket.write(out, cb);
-  }
-
   /** Reserves `gap + inSlab` bytes of the slab and a table entry for one frame. */
-  _reserve(gap, inSlab, length, flags) {
+  _reserve(gap, inSlab, length, flags, maskKey) {
     if (this._slab !== null && (this._position + gap + inSlab > this._slab.buffer.length || this._entries === MAX_BATCH)) {
       this.flush();
     }
@@ -135,15 +141,21 @@ class Sender {
     this._table[at] = this._position;
     this._table[at + 1] = length;
     this._table[at + 2] = flags | (gap << 8);
+    this._table[at + 3] = maskKey;
     this._entries++;
     const payloadAt = this._position + gap;
     this._position = payloadAt + inSlab;
     return payloadAt;
   }
 
-  // A small payload: copied into the slab behind its header.
+  // A small payload, or any client payload (masking needs a copy anyway):
+  // copied into the slab behind its header.
   _batch(data, isString, length, flags, cb) {
-    const payloadAt = this._reserve(headerLength(length), length, length, flags);
+    const masked = this._client;
+    const gap = headerLength(length, masked);
+    const payloadAt = masked
+      ? this._reserve(gap, length, length, flags | MASKED, nextMaskKey())
+      : this._reserve(gap, length, length, flags, 0);
     if (isString) this._slab.buffer.utf8Write(data, payloadAt, length);
     else this._slab.buffer.set(data, payloadAt);
     if (cb) this._callbacks.push(cb);
@@ -152,7 +164,7 @@ class Sender {
   // A large payload: only its header goes into the slab; the payload is
   // written by reference right after it.
   _batchHeaderOnly(payload, flags, cb) {
-    const headerEnd = this._reserve(headerLength(payload.length), 0, payload.length, flags | PAYLOAD_ELSEWHERE);
+    const headerEnd = this._reserve(headerLength(payload.length, false), 0, payload.length, flags | PAYLOAD_ELSEWHERE, 0);
     this._elsewhere.push(headerEnd, payload);
     this._elsewhereBytes += payload.length;
     if (cb) this._callbacks.push(cb);
@@ -166,7 +178,7 @@ class Sender {
     const start = this._batchStart;
     const end = this._position;
     slab.position = end;
-    spareSlabs.push(slab);
+    returnSlab(slab);
     spareTables.push(this._table);
     const elsewhere = this._elsewhere;
     const callbacks = this._callbacks;

@@ -504,45 +504,20 @@ impl FrameParser {
     }
 }
 
-/// Writes a frame header into `target` at `offset` and returns its length
-/// (at most 14 bytes). The payload is written by the caller right after it.
-#[napi(js_name = "writeFrameHeader")]
-pub fn write_frame_header(
-    mut target: BufferSlice,
-    offset: u32,
-    opcode: u32,
-    fin: bool,
-    rsv1: bool,
-    payload_len: f64,
-    mask: Option<&[u8]>,
-) -> Result<u32> {
-    guard(|| {
-        let offset = offset as usize;
-        let target: &mut [u8] = &mut target;
-        let spec = frame_spec(opcode, fin, rsv1, mask)?;
-        let len = payload_len as usize;
-        frame::check_spec(&spec, len).map_err(argument_error)?;
-        let mut header = [0u8; frame::MAX_HEADER_LEN];
-        let n = frame::write_header(&mut header, fin, rsv1, spec.opcode, len, spec.mask);
-        if target.len().saturating_sub(offset) < n {
-            return Err(argument_error(ArgumentError::range("target: no room for the header")));
-        }
-        target[offset..offset + n].copy_from_slice(&header[..n]);
-        Ok(n as u32)
-    })
-}
-
 /// Words per entry of the `writeFrameHeaders` table.
-const BATCH_ENTRY_WORDS: usize = 3;
+const BATCH_ENTRY_WORDS: usize = 4;
 /// Entry flag: the payload is not in the slab (a large Buffer the caller
 /// writes to the socket by reference right after this header).
 const BATCH_PAYLOAD_ELSEWHERE: u32 = 0x40;
+/// Entry flag: a client frame, masked with the key in the entry's fourth word.
+const BATCH_MASKED: u32 = 0x80;
 
-/// Writes the headers of a batch of unmasked frames into `slab`, each at the
-/// start of a gap the caller sized for it. The payload follows its gap in the
-/// slab, or is written separately when the entry says so.
+/// Writes the headers of a batch of frames into `slab`, each at the start of
+/// a gap the caller sized for it, and masks the payloads of masked frames in
+/// place. The payload follows its gap in the slab, or (unmasked frames only)
+/// is written separately when the entry says so.
 /// Table entries: [header offset, payload length,
-/// opcode | fin << 4 | rsv1 << 5 | elsewhere << 6 | gap << 8];
+/// opcode | fin << 4 | rsv1 << 5 | elsewhere << 6 | masked << 7 | gap << 8, mask key];
 /// a gap that is not exactly the header's length is refused, so a JS slip
 /// cannot corrupt a frame. One native call per batch of sends, whatever their number.
 #[napi(js_name = "writeFrameHeaders")]
@@ -554,19 +529,28 @@ pub fn write_frame_headers(mut slab: BufferSlice, table: &[u32], count: u32) -> 
             let (at, len, flags) = (entry[0] as usize, entry[1] as usize, entry[2]);
             let op = (flags & 0x0f) as u8;
             let (fin, rsv1) = (flags & 0x10 != 0, flags & 0x20 != 0);
-            let spec = FrameSpec { fin, rsv1, opcode: op, mask: None };
+            let mask = (flags & BATCH_MASKED != 0).then(|| entry[3].to_le_bytes());
+            let elsewhere = flags & BATCH_PAYLOAD_ELSEWHERE != 0;
+            if elsewhere && mask.is_some() {
+                return Err(argument_error(ArgumentError::range("table: a masked payload must be in the slab")));
+            }
+            let spec = FrameSpec { fin, rsv1, opcode: op, mask };
             frame::check_spec(&spec, len).map_err(argument_error)?;
-            let header_len = frame::header_len(len, false);
+            let header_len = frame::header_len(len, mask.is_some());
             if (flags >> 8) as usize != header_len {
                 return Err(argument_error(ArgumentError::range("table: header gap does not match the payload length")));
             }
-            let in_slab = if flags & BATCH_PAYLOAD_ELSEWHERE != 0 { 0 } else { len };
-            if at + header_len + in_slab > slab.len() {
+            let in_slab = if elsewhere { 0 } else { len };
+            if at.saturating_add(header_len).saturating_add(in_slab) > slab.len() {
                 return Err(argument_error(ArgumentError::range("table: a frame lies outside the slab")));
             }
             let mut header = [0u8; frame::MAX_HEADER_LEN];
-            frame::write_header(&mut header, fin, rsv1, op, len, None);
+            frame::write_header(&mut header, fin, rsv1, op, len, mask);
             slab[at..at + header_len].copy_from_slice(&header[..header_len]);
+            if let Some(key) = mask {
+                let payload_at = at + header_len;
+                crate::mask::apply_mask(&mut slab[payload_at..payload_at + len], key, 0);
+            }
         }
         Ok(())
     })
