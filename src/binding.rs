@@ -127,8 +127,8 @@ fn flatten(headers: &[(String, String)]) -> Vec<String> {
     headers.iter().flat_map(|(n, v)| [n.clone(), v.clone()]).collect()
 }
 
-fn pairs(raw: &[String]) -> Vec<(String, String)> {
-    raw.chunks(2).map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or_default())).collect()
+fn pairs(raw: &[String]) -> Vec<(&str, &str)> {
+    raw.chunks(2).map(|p| (p[0].as_str(), p.get(1).map_or("", String::as_str))).collect()
 }
 
 #[napi(js_name = "parseRequest")]
@@ -221,13 +221,21 @@ fn refusal(e: handshake::HandshakeError) -> UpgradeDetails {
 }
 
 /// Validates a request Node's HTTP parser already read (`req.rawHeaders`).
+/// A valid request that offers no subprotocol and no extension gives just
+/// its key; anything else a `RequestParse` (status, key, protocols, extensions).
 #[napi(js_name = "validateUpgrade")]
-pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<RequestParse> {
+pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<Either<String, RequestParse>> {
     guard(|| {
-        let mut out = RequestParse::empty(true);
         let minor = version_minor.min(255) as u8;
-        out.fill_upgrade(handshake::validate_upgrade(&method, minor, &pairs(&raw_headers)));
-        Ok(out)
+        let result = handshake::validate_upgrade(&method, minor, &pairs(&raw_headers));
+        if let Ok(up) = &result {
+            if up.protocols.is_empty() && up.extensions.is_none() {
+                return Ok(Either::A(up.key.clone()));
+            }
+        }
+        let mut out = RequestParse::empty(true);
+        out.fill_upgrade(result);
+        Ok(Either::B(out))
     })
 }
 
