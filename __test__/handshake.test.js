@@ -337,6 +337,57 @@ describe('opening handshake: accept() only', () => {
     assert.deepEqual(await got, ['early bird', false]);
   });
 
+  it('req.headers and req.rawHeaders are built on first read, from that request only', T, async () => {
+    const reqs = [];
+    const srv = await h.startServer('accept', {
+      verifyClient: (info) => {
+        reqs.push(info.req);
+        return true;
+      },
+    });
+    const key = h.randomKey();
+    // Repeated names in any case, whitespace around values, Latin-1 bytes, an empty value.
+    const head =
+      'GET /a/b?c=%20d HTTP/1.1\r\nHost: example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      `Sec-WebSocket-Key:   ${key} \r\nSec-WebSocket-Version: 13\r\n` +
+      'X-Dup: one\r\nx-dup:  two  \r\nX-DUP: three\r\nX-Latin: caf\xe9\r\nX-Empty:\r\nCookie: a=1\r\ncookie: b=2\r\n\r\n';
+    const res = await h.rawHttp(srv.port, Buffer.from(head, 'latin1'));
+    assert.equal(res.status, 101);
+    assert.equal(res.headers['sec-websocket-accept'], h.computeAccept(key));
+    await h.connectPair(srv, { path: '/second', headers: { 'X-Dup': 'other' } });
+    assert.equal(reqs.length, 2);
+    const [req] = reqs;
+    assert.equal(req.method, 'GET');
+    assert.equal(req.url, '/a/b?c=%20d');
+    assert.equal(req.httpVersion, '1.1');
+    assert.deepEqual(req.rawHeaders, [
+      'Host', 'example.test', 'Upgrade', 'websocket', 'Connection', 'Upgrade',
+      'Sec-WebSocket-Key', key, 'Sec-WebSocket-Version', '13',
+      'X-Dup', 'one', 'x-dup', 'two', 'X-DUP', 'three', 'X-Latin', 'caf\u00e9', 'X-Empty', '',
+      'Cookie', 'a=1', 'cookie', 'b=2',
+    ]);
+    assert.deepEqual(req.headers, {
+      host: 'example.test',
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-key': key,
+      'sec-websocket-version': '13',
+      'x-dup': 'one, two, three',
+      'x-latin': 'caf\u00e9',
+      'x-empty': '',
+      cookie: 'a=1, b=2',
+    });
+    assert.equal(req.headers, req.headers, 'built once');
+    assert.equal(req.rawHeaders, req.rawHeaders, 'built once');
+    assert.equal(reqs[1].url, '/second');
+    assert.equal(reqs[1].headers['x-dup'], 'other');
+    assert.equal(req.socket, srv.conns[0].socket);
+    assert.equal(srv.conns[0].ws.upgradeReq, req);
+    req.headers = { replaced: 'yes' };
+    assert.deepEqual(req.headers, { replaced: 'yes' });
+    assert.ok('headers' in req && 'rawHeaders' in req);
+  });
+
   it('the request object passed to callbacks has method, url and headers', T, async () => {
     let req;
     const srv = await h.startServer('accept', {

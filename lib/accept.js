@@ -6,7 +6,7 @@
 
 const { addon } = require('./native');
 const { WebSocket, connectionOptions } = require('./websocket');
-const { abortHandshake, selectProtocol, acceptLines, joinLines } = require('./upgrade');
+const { abortHandshake, selectProtocol, acceptResponse, UpgradeRequest, LAYOUT_TABLE_WORDS } = require('./upgrade');
 const { checkNumber, typeError } = require('./websocket-server');
 const deflate = require('./permessage-deflate');
 const {
@@ -15,6 +15,10 @@ const {
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_HEADER_BYTES,
 } = require('./constants');
+
+// Filled by addon.parseUpgradeInto and read at once; shared by all handshakes.
+const layout = new Uint32Array(LAYOUT_TABLE_WORDS);
+const NO_PROTOCOLS = [];
 
 /**
  * Performs the server handshake on `socket` and returns a WebSocket that
@@ -88,21 +92,30 @@ class PendingHandshake {
     this.receivedBytes += chunk.length;
     const buffer = this.received.length === 1 ? chunk : Buffer.concat(this.received, this.receivedBytes);
     this.received = [buffer];
-    const result = addon.parseRequest(buffer, this.settings.maxHeaderBytes);
-    if (!result.complete) return;
-    if (result.status !== 0) {
-      this.fail(result.status, result.message);
-      return;
+    const result = addon.parseUpgradeInto(buffer, this.settings.maxHeaderBytes, layout);
+    if (result === 0) return;
+    let protocols = NO_PROTOCOLS;
+    let extensions;
+    if (result !== 1) {
+      if (result.status !== 0) {
+        this.fail(result.status, result.message);
+        return;
+      }
+      protocols = result.protocols;
+      extensions = result.extensions;
     }
-    const req = requestObject(result, this.socket);
-    const negotiated = deflate.negotiate(result.extensions, this.settings.deflateOptions);
+    const bytesUsed = layout[0];
+    const head = buffer.latin1Slice(0, bytesUsed);
+    const key = head.slice(layout[6], layout[7]);
+    const req = new UpgradeRequest(head, layout, this.socket);
+    const negotiated = deflate.negotiate(extensions, this.settings.deflateOptions);
     if (negotiated && negotiated.status !== 0) {
       this.fail(negotiated.status, negotiated.message);
       return;
     }
     let protocol;
     try {
-      protocol = selectProtocol(this.settings.handleProtocols, result.protocols, req);
+      protocol = selectProtocol(this.settings.handleProtocols, protocols, req);
       if (typeof this.settings.verifyClient === 'function') {
         const info = { origin: req.headers.origin, secure: !!this.socket.encrypted, req };
         if (!this.settings.verifyClient(info)) {
@@ -114,7 +127,7 @@ class PendingHandshake {
       this.fail(500, 'Internal Server Error', err);
       return;
     }
-    this.succeed(result, protocol, negotiated, req, buffer.subarray(result.bytesUsed));
+    this.succeed(key, protocol, negotiated, req, buffer.subarray(bytesUsed));
   }
 
   detach() {
@@ -127,11 +140,11 @@ class PendingHandshake {
     delete this.ws._abortConnecting;
   }
 
-  succeed(result, protocol, negotiated, req, rest) {
+  succeed(key, protocol, negotiated, req, rest) {
     const { socket, ws, settings } = this;
     this.detach();
     ws.upgradeReq = req;
-    socket.write(joinLines(acceptLines(result.key, protocol, negotiated && negotiated.response)));
+    socket.write(acceptResponse(key, protocol, negotiated && negotiated.response));
     ws._setSocket(socket, undefined, {
       ...settings.connection,
       protocol,
@@ -164,24 +177,6 @@ class PendingHandshake {
     if (socket.destroyed) process.nextTick(finish);
     else socket.once('close', finish);
   }
-}
-
-/** A minimal IncomingMessage-like view of the parsed request, for callbacks. */
-function requestObject(result, socket) {
-  const headers = {};
-  const raw = result.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    headers[name] = name in headers ? `${headers[name]}, ${raw[i + 1]}` : raw[i + 1];
-  }
-  return {
-    method: result.method,
-    url: result.path,
-    httpVersion: `1.${result.versionMinor}`,
-    headers,
-    rawHeaders: raw,
-    socket,
-  };
 }
 
 module.exports = { accept };

@@ -6,10 +6,11 @@ const EventEmitter = require('node:events');
 const http = require('node:http');
 const { addon } = require('./native');
 const { WebSocket, connectionOptions } = require('./websocket');
-const { abortHandshake, selectProtocol, acceptLines, joinLines } = require('./upgrade');
+const { abortHandshake, selectProtocol, acceptLines, joinLines, acceptResponse } = require('./upgrade');
 const deflate = require('./permessage-deflate');
 const { DEFAULT_MAX_PAYLOAD, DEFAULT_CLOSE_TIMEOUT, kWebSocket } = require('./constants');
 
+const NO_PROTOCOLS = [];
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
@@ -152,33 +153,40 @@ class WebSocketServer extends EventEmitter {
    */
   handleUpgrade(req, socket, head, cb) {
     socket.on('error', socketOnError);
+    // The key alone for a valid request that offers no subprotocol and no extension.
     const check = addon.validateUpgrade(req.method, req.httpVersionMinor + 10 * (req.httpVersionMajor - 1), req.rawHeaders);
-    if (check.status !== 0) {
-      this._refuse(socket, req, check.status, check.message);
-      return;
+    let key = check;
+    let protocols = NO_PROTOCOLS;
+    let extensions;
+    if (typeof check !== 'string') {
+      if (check.status !== 0) {
+        this._refuse(socket, req, check.status, check.message);
+        return;
+      }
+      ({ key, protocols, extensions } = check);
     }
     if (!this.shouldHandle(req)) {
       abortHandshake(socket, 400, 'Unexpected path');
       return;
     }
-    const negotiated = deflate.negotiate(check.extensions, this._deflateOptions);
+    const negotiated = deflate.negotiate(extensions, this._deflateOptions);
     if (negotiated && negotiated.status !== 0) {
       abortHandshake(socket, negotiated.status, negotiated.message);
       return;
     }
     let protocol;
     try {
-      protocol = selectProtocol(this.options.handleProtocols, check.protocols, req);
+      protocol = selectProtocol(this.options.handleProtocols, protocols, req);
     } catch (err) {
       abortHandshake(socket, 500, 'Internal Server Error');
       throw err;
     }
-    const proceed = () => this._completeUpgrade(check.key, protocol, negotiated, req, socket, head, cb);
     const verify = this.options.verifyClient;
     if (!verify) {
-      proceed();
+      this._completeUpgrade(key, protocol, negotiated, req, socket, head, cb);
       return;
     }
+    const proceed = () => this._completeUpgrade(key, protocol, negotiated, req, socket, head, cb);
     const info = {
       origin: req.headers[`${+req.headers['sec-websocket-version'] === 8 ? 'sec-websocket-origin' : 'origin'}`],
       secure: !!(req.socket.authorized || req.socket.encrypted),
@@ -214,9 +222,14 @@ class WebSocketServer extends EventEmitter {
       );
     }
     if (this._state > RUNNING) return abortHandshake(socket, 503, 'Service Unavailable');
-    const lines = acceptLines(key, protocol, negotiated && negotiated.response);
-    this.emit('headers', lines, req);
-    socket.write(joinLines(lines));
+    const extensions = negotiated ? negotiated.response : undefined;
+    if (this.listenerCount('headers') > 0) {
+      const lines = acceptLines(key, protocol, extensions);
+      this.emit('headers', lines, req);
+      socket.write(joinLines(lines));
+    } else {
+      socket.write(acceptResponse(key, protocol, extensions));
+    }
     socket.removeListener('error', socketOnError);
 
     const ws = new WebSocket(null);

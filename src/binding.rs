@@ -127,8 +127,8 @@ fn flatten(headers: &[(String, String)]) -> Vec<String> {
     headers.iter().flat_map(|(n, v)| [n.clone(), v.clone()]).collect()
 }
 
-fn pairs(raw: &[String]) -> Vec<(String, String)> {
-    raw.chunks(2).map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or_default())).collect()
+fn pairs(raw: &[String]) -> Vec<(&str, &str)> {
+    raw.chunks(2).map(|p| (p[0].as_str(), p.get(1).map_or("", String::as_str))).collect()
 }
 
 #[napi(js_name = "parseRequest")]
@@ -153,20 +153,101 @@ pub fn parse_request(buf: &[u8], max_header_bytes: u32) -> Result<RequestParse> 
     })
 }
 
-/// Validates a request Node's HTTP parser already read (`req.rawHeaders`).
-#[napi(js_name = "validateUpgrade")]
-pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<RequestParse> {
+/// Words at the start of the `parseUpgradeInto` table (see lib/accept.js);
+/// four more per header follow.
+const LAYOUT_WORDS: usize = 9;
+/// Table words for the most headers a request may have.
+pub const LAYOUT_TABLE_WORDS: usize = LAYOUT_WORDS + 4 * handshake::MAX_HEADER_COUNT;
+
+/// The parts of a parsed upgrade that do not fit the offset table: a refusal,
+/// or the subprotocols and extensions a valid request offers.
+#[napi(object)]
+pub struct UpgradeDetails {
+    /// 0 when valid; otherwise the HTTP status to refuse with.
+    pub status: u32,
+    pub message: String,
+    pub protocols: Vec<String>,
+    pub extensions: Option<String>,
+}
+
+/// Parses and validates an upgrade request, writing where its parts lie into
+/// `table` instead of creating strings: [bytesUsed, versionMinor, method
+/// start, end, path start, end, key start, end, header count, then name
+/// start, end, value start, end per header]. Returns 0 while the header block
+/// is incomplete, 1 for a valid request that offers no subprotocol and no
+/// extension, and otherwise an `UpgradeDetails` (the table is filled when its
+/// status is 0).
+#[napi(js_name = "parseUpgradeInto")]
+pub fn parse_upgrade_into(buf: &[u8], max_header_bytes: u32, mut table: Uint32ArraySlice) -> Result<Either<u32, UpgradeDetails>> {
     guard(|| {
-        let mut out = RequestParse::empty(true);
+        // SAFETY: the table is a JS Uint32Array that nothing else touches during this synchronous call.
+        let table: &mut [u32] = unsafe { table.as_mut() };
+        if table.len() < LAYOUT_TABLE_WORDS {
+            return Err(argument_error(ArgumentError::range(format!("table: needs {LAYOUT_TABLE_WORDS} words"))));
+        }
+        let layout = match handshake::parse_upgrade(buf, max_header_bytes as usize) {
+            Ok(None) => return Ok(Either::A(0)),
+            Err(e) => return Ok(Either::B(refusal(e))),
+            Ok(Some(layout)) => layout,
+        };
+        let (up, key) = match layout.upgrade {
+            Ok(valid) => valid,
+            Err(e) => return Ok(Either::B(refusal(e))),
+        };
+        let words = [
+            layout.bytes_used,
+            layout.version_minor as usize,
+            layout.method.0,
+            layout.method.1,
+            layout.path.0,
+            layout.path.1,
+            key.0,
+            key.1,
+            layout.headers.len(),
+        ];
+        let spans = layout.headers.iter().flat_map(|&(n, v)| [n.0, n.1, v.0, v.1]);
+        for (slot, word) in table.iter_mut().zip(words.into_iter().chain(spans)) {
+            *slot = word as u32;
+        }
+        if up.protocols.is_empty() && up.extensions.is_none() {
+            return Ok(Either::A(1));
+        }
+        Ok(Either::B(UpgradeDetails { status: 0, message: String::new(), protocols: up.protocols, extensions: up.extensions }))
+    })
+}
+
+fn refusal(e: handshake::HandshakeError) -> UpgradeDetails {
+    UpgradeDetails { status: e.status as u32, message: e.message, protocols: Vec::new(), extensions: None }
+}
+
+/// Validates a request Node's HTTP parser already read (`req.rawHeaders`).
+/// A valid request that offers no subprotocol and no extension gives just
+/// its key; anything else a `RequestParse` (status, key, protocols, extensions).
+#[napi(js_name = "validateUpgrade")]
+pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<Either<String, RequestParse>> {
+    guard(|| {
         let minor = version_minor.min(255) as u8;
-        out.fill_upgrade(handshake::validate_upgrade(&method, minor, &pairs(&raw_headers)));
-        Ok(out)
+        let result = handshake::validate_upgrade(&method, minor, &pairs(&raw_headers));
+        if let Ok(up) = &result {
+            if up.protocols.is_empty() && up.extensions.is_none() {
+                return Ok(Either::A(up.key.clone()));
+            }
+        }
+        let mut out = RequestParse::empty(true);
+        out.fill_upgrade(result);
+        Ok(Either::B(out))
     })
 }
 
 #[napi(js_name = "acceptResponseLines")]
 pub fn accept_response_lines(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<Vec<String>> {
     guard(|| Ok(handshake::accept_response_lines(&key, protocol.as_deref(), extensions.as_deref())))
+}
+
+/// The complete 101 response in one string.
+#[napi(js_name = "acceptResponse")]
+pub fn accept_response(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<String> {
+    guard(|| Ok(handshake::accept_response(&key, protocol.as_deref(), extensions.as_deref())))
 }
 
 #[napi(js_name = "errorResponse")]

@@ -1,6 +1,8 @@
 //! The opening handshake, server side (RFC 6455 §4.2): parsing the HTTP
 //! upgrade request, validating it, and building the 101 or error response.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use sha1::{Digest, Sha1};
@@ -10,7 +12,7 @@ pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// Default cap on the request's header block.
 pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
 /// More header lines than this is refused (431) rather than parsed.
-const MAX_HEADER_COUNT: usize = 100;
+pub const MAX_HEADER_COUNT: usize = 100;
 
 /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(sha1(key + GUID)).
 pub fn accept_key(key: &str) -> String {
@@ -59,10 +61,21 @@ impl HttpRequest {
     }
 }
 
+/// A request line and header block as parsed, borrowing the buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead<'b> {
+    pub method: &'b str,
+    pub path: &'b str,
+    /// HTTP/1.x minor version.
+    pub version_minor: u8,
+    /// Header names and raw values in wire order.
+    pub headers: Vec<(&'b str, &'b [u8])>,
+}
+
 /// Incremental request parsing. `Ok(None)`: the header block has not ended yet.
 /// On success also returns how many bytes the header block took; bytes after
-/// it already belong to the WebSocket stream.
-pub fn parse_request(buf: &[u8], max_header_bytes: usize) -> Result<Option<(HttpRequest, usize)>, HandshakeError> {
+/// it already belong to the WebSocket stream. Nothing is copied.
+pub fn parse_head(buf: &[u8], max_header_bytes: usize) -> Result<Option<(RequestHead<'_>, usize)>, HandshakeError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADER_COUNT];
     let mut request = httparse::Request::new(&mut headers);
     let too_large = || HandshakeError { status: 431, message: "request header block too large".into() };
@@ -78,21 +91,103 @@ pub fn parse_request(buf: &[u8], max_header_bytes: usize) -> Result<Option<(Http
             if len > max_header_bytes {
                 return Err(too_large());
             }
-            let parsed = HttpRequest {
-                method: request.method.unwrap_or_default().to_string(),
-                path: request.path.unwrap_or_default().to_string(),
+            let head = RequestHead {
+                method: request.method.unwrap_or_default(),
+                path: request.path.unwrap_or_default(),
                 version_minor: request.version.unwrap_or(0),
-                headers: request
-                    .headers
-                    .iter()
-                    .map(|h| (h.name.to_string(), h.value.iter().map(|&b| b as char).collect()))
-                    .collect(),
+                headers: request.headers.iter().map(|h| (h.name, h.value)).collect(),
             };
-            Ok(Some((parsed, len)))
+            Ok(Some((head, len)))
         }
         Err(httparse::Error::TooManyHeaders) => Err(too_large()),
         Err(e) => Err(HandshakeError::bad_request(format!("malformed HTTP request: {e}"))),
     }
+}
+
+/// Header bytes as text, each byte one Latin-1 character (as Node decodes
+/// them); borrowed when the bytes are ASCII.
+pub fn latin1(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if bytes.is_ascii() => Cow::Borrowed(text),
+        _ => Cow::Owned(bytes.iter().map(|&b| b as char).collect()),
+    }
+}
+
+/// Incremental request parsing into owned strings (see `parse_head`).
+pub fn parse_request(buf: &[u8], max_header_bytes: usize) -> Result<Option<(HttpRequest, usize)>, HandshakeError> {
+    Ok(parse_head(buf, max_header_bytes)?.map(|(head, len)| {
+        let parsed = HttpRequest {
+            method: head.method.to_string(),
+            path: head.path.to_string(),
+            version_minor: head.version_minor,
+            headers: head.headers.iter().map(|&(n, v)| (n.to_string(), latin1(v).into_owned())).collect(),
+        };
+        (parsed, len)
+    }))
+}
+
+/// Byte offsets `[start, end)` of a part of a buffer.
+pub type Span = (usize, usize);
+
+/// Where `part`, a slice of `buf`, lies in it; (0, 0) for an empty part that
+/// does not point into `buf`.
+fn span_in(buf: &[u8], part: &[u8]) -> Span {
+    let start = (part.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
+    match start.checked_add(part.len()) {
+        Some(end) if end <= buf.len() => (start, end),
+        _ => (0, 0),
+    }
+}
+
+/// A complete request located in its buffer, for bindings that hand offsets
+/// rather than strings to JS; every span indexes the buffer that was parsed,
+/// and since a header byte is one Latin-1 character, also its Latin-1 text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLayout {
+    pub bytes_used: usize,
+    pub method: Span,
+    pub path: Span,
+    pub version_minor: u8,
+    /// (name, value) per header, in wire order.
+    pub headers: Vec<(Span, Span)>,
+    /// The validation result; on success also where the key lies.
+    pub upgrade: Result<(Upgrade, Span), HandshakeError>,
+}
+
+/// `parse_head` + `validate_upgrade`, with the parts as offsets.
+pub fn parse_upgrade(buf: &[u8], max_header_bytes: usize) -> Result<Option<RequestLayout>, HandshakeError> {
+    let Some((head, used)) = parse_head(buf, max_header_bytes)? else {
+        return Ok(None);
+    };
+    let text: Vec<(&str, Cow<'_, str>)> = head.headers.iter().map(|&(n, v)| (n, latin1(v))).collect();
+    let upgrade = validate_upgrade(head.method, head.version_minor, &text).map(|up| {
+        // The key is ASCII, so its bytes appear in the raw value where its
+        // characters appear in the text (ahead of it only whitespace, which
+        // is not base64).
+        let key = head
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-key"))
+            .find_map(|&(_, v)| find(v, up.key.as_bytes()).and_then(|at| v.get(at..at + up.key.len())))
+            .map_or((0, 0), |key| span_in(buf, key));
+        (up, key)
+    });
+    Ok(Some(RequestLayout {
+        bytes_used: used,
+        method: span_in(buf, head.method.as_bytes()),
+        path: span_in(buf, head.path.as_bytes()),
+        version_minor: head.version_minor,
+        headers: head.headers.iter().map(|&(n, v)| (span_in(buf, n.as_bytes()), span_in(buf, v))).collect(),
+        upgrade,
+    }))
+}
+
+/// First position of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// What a valid upgrade request asks for.
@@ -121,9 +216,13 @@ fn is_token(s: &str) -> bool {
 }
 
 /// §4.2.1 checks on a request that was parsed here or by Node's HTTP parser.
-pub fn validate_upgrade(method: &str, version_minor: u8, headers: &[(String, String)]) -> Result<Upgrade, HandshakeError> {
+pub fn validate_upgrade<N: AsRef<str>, V: AsRef<str>>(
+    method: &str,
+    version_minor: u8,
+    headers: &[(N, V)],
+) -> Result<Upgrade, HandshakeError> {
     let values = |name: &str| -> Vec<&str> {
-        headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        headers.iter().filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref()).collect()
     };
     if method != "GET" {
         return Err(HandshakeError::bad_request(format!("invalid HTTP method {method:?}: the upgrade must be a GET")));
@@ -188,6 +287,27 @@ pub fn accept_response_lines(key: &str, protocol: Option<&str>, extensions: Opti
         lines.push(format!("Sec-WebSocket-Extensions: {e}"));
     }
     lines
+}
+
+/// The complete 101 response: `join_response(&accept_response_lines(..))`
+/// built in one string.
+pub fn accept_response(key: &str, protocol: Option<&str>, extensions: Option<&str>) -> String {
+    let mut out = String::with_capacity(160);
+    out.push_str("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ");
+    out.push_str(&accept_key(key));
+    out.push_str("\r\n");
+    if let Some(p) = protocol {
+        out.push_str("Sec-WebSocket-Protocol: ");
+        out.push_str(p);
+        out.push_str("\r\n");
+    }
+    if let Some(e) = extensions {
+        out.push_str("Sec-WebSocket-Extensions: ");
+        out.push_str(e);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out
 }
 
 /// Joins response lines into the bytes to write.
@@ -288,6 +408,57 @@ mod tests {
     fn upgrade_and_connection_are_case_insensitive() {
         let text = GOOD.replace("Upgrade: websocket", "upgrade: WebSocket").replace("keep-alive, Upgrade", "UPGRADE");
         assert!(validate_text(&text).is_ok());
+    }
+
+    #[test]
+    fn parse_upgrade_locates_every_part() {
+        let text = GOOD.replace("Sec-WebSocket-Key: dGhl", "Sec-WebSocket-Key: \t dGhl").replace("chat, superchat", "chat, superchat ");
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.extend_from_slice(&[0x81, 0x80]);
+        let layout = parse_upgrade(&bytes, DEFAULT_MAX_HEADER_BYTES).unwrap().unwrap();
+        let at = |(start, end): Span| std::str::from_utf8(&bytes[start..end]).unwrap();
+        assert_eq!(layout.bytes_used, text.len());
+        assert_eq!(at(layout.method), "GET");
+        assert_eq!(at(layout.path), "/chat");
+        assert_eq!(layout.version_minor, 1);
+        let (req, _) = parse_request(&bytes, DEFAULT_MAX_HEADER_BYTES).unwrap().unwrap();
+        let located: Vec<(String, String)> =
+            layout.headers.iter().map(|&(n, v)| (at(n).to_string(), at(v).to_string())).collect();
+        assert_eq!(located, req.headers);
+        let (up, key) = layout.upgrade.unwrap();
+        assert_eq!(at(key), "dGhlIHNhbXBsZSBub25jZQ==");
+        assert_eq!(up.key, "dGhlIHNhbXBsZSBub25jZQ==");
+        assert_eq!(up.protocols, vec!["chat", "superchat"]);
+        assert_eq!(parse_upgrade(&bytes[..10], DEFAULT_MAX_HEADER_BYTES).unwrap(), None);
+        let refused = parse_upgrade(GOOD.replace("GET", "PUT").as_bytes(), DEFAULT_MAX_HEADER_BYTES).unwrap().unwrap();
+        assert_eq!(refused.upgrade.unwrap_err().status, 400);
+        assert_eq!(parse_upgrade(b"GET / HTTP/1.1\r\nX\x01: y\r\n\r\n", 1024).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn parse_upgrade_reads_values_as_latin1() {
+        // U+00A0 (byte 0xA0) is whitespace to `trim`, as it was when values
+        // were decoded first: the key after it is still found, byte for byte.
+        let mut bytes = GOOD.replace("Sec-WebSocket-Key: ", "Sec-WebSocket-Key: \u{1}").into_bytes();
+        let at = bytes.iter().position(|&b| b == 1).unwrap();
+        bytes[at] = 0xa0;
+        let with_x = [&bytes[..bytes.len() - 2], b"X-Latin: caf\xe9\r\n\r\n"].concat();
+        let layout = parse_upgrade(&with_x, DEFAULT_MAX_HEADER_BYTES).unwrap().unwrap();
+        let (up, key) = layout.upgrade.unwrap();
+        assert_eq!(&with_x[key.0..key.1], up.key.as_bytes());
+        assert_eq!(key.0, at + 1);
+        let (value_start, value_end) = layout.headers.last().unwrap().1;
+        assert_eq!(&with_x[value_start..value_end], b"caf\xe9");
+        let (req, _) = parse_request(&with_x, DEFAULT_MAX_HEADER_BYTES).unwrap().unwrap();
+        assert_eq!(req.headers.last().unwrap().1, "caf\u{e9}");
+    }
+
+    #[test]
+    fn accept_response_is_the_joined_lines() {
+        for (protocol, extensions) in [(None, None), (Some("chat"), None), (None, Some("permessage-deflate")), (Some("a"), Some("b"))] {
+            let key = "dGhlIHNhbXBsZSBub25jZQ==";
+            assert_eq!(accept_response(key, protocol, extensions), join_response(&accept_response_lines(key, protocol, extensions)));
+        }
     }
 
     #[test]
