@@ -240,7 +240,7 @@ class WebSocket extends EventEmitter {
     this._socket.resume();
     if (this._readyState === OPEN) {
       this._readyState = CLOSING;
-      const payload = code === 1005 ? EMPTY_BUFFER : call(addon.encodeClose, code, reason);
+      const payload = code === 1005 ? EMPTY_BUFFER : reason.length === 0 ? closeEcho(code) : call(addon.encodeClose, code, reason);
       this._sendClose(payload);
     }
     if (this._closeFrameSent) this._endSocket();
@@ -475,6 +475,19 @@ for (const [index, name] of READY_STATES.entries()) {
 }
 
 installEventTarget(WebSocket);
+
+// The payloads that echo a close frame without a reason, by code, as the core
+// encodes them; a sent payload is copied or only read, never changed.
+const closeEchoes = new Map();
+
+function closeEcho(code) {
+  let payload = closeEchoes.get(code);
+  if (payload === undefined) {
+    payload = call(addon.encodeClose, code, undefined);
+    if (closeEchoes.size < 64) closeEchoes.set(code, payload);
+  }
+  return payload;
+}
 
 // Socket listeners, shared by every connection: `this` is the socket.
 function socketOnData(chunk) {
