@@ -104,6 +104,19 @@ for (const kind of h.KINDS) {
       assert.equal((await conn.closed).code, 4000);
     });
 
+    it('(b) echoes of reason-less closes carry the code each connection received, however many share it', T, async () => {
+      const srv = await h.startServer(kind);
+      for (const code of [4002, 1001, 4002, 1000, 1001, 4002]) {
+        const { client, conn } = await h.connectPair(srv);
+        await client.write(h.close(code));
+        const f = await client.nextFrame();
+        assert.equal(f.closeCode, code);
+        assert.equal(f.payload.length, 2, 'the echo has no reason');
+        assert.equal((await client.closed).serverEndedFirst, true);
+        assert.equal((await conn.closed).code, code);
+      }
+    });
+
     it('(b) frames after the client close frame are not delivered', T, async () => {
       const srv = await h.startServer(kind);
       const { client, conn } = await h.connectPair(srv);

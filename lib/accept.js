@@ -14,6 +14,7 @@ const {
   CLOSING,
   DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_MAX_HEADER_BYTES,
+  kWebSocket,
 } = require('./constants');
 
 // Filled by addon.parseUpgradeInto and read at once; shared by all handshakes.
@@ -41,10 +42,30 @@ const NO_PROTOCOLS = [];
  * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
  * @returns {WebSocket}
  */
-function accept(socket, options = {}) {
+function accept(socket, options) {
   if (!socket || typeof socket.on !== 'function' || typeof socket.write !== 'function') {
     throw typeError('socket: must be a net.Socket or another stream.Duplex');
   }
+  const settings = options === undefined ? defaultSettings() : checkSettings(options);
+  const ws = new WebSocket(null);
+  const handshake = new PendingHandshake(ws, socket, settings);
+  ws._handshake = handshake;
+  socket[kWebSocket] = ws;
+  socket.on('data', handshakeOnData);
+  socket.on('end', handshakeOnGone);
+  socket.on('close', handshakeOnGone);
+  socket.on('error', handshakeOnError);
+  if (settings.handshakeTimeout > 0) {
+    handshake.timer = setTimeout(handshakeTimedOut, settings.handshakeTimeout, handshake);
+  }
+  return ws;
+}
+
+/**
+ * Checks accept()'s options and fills in the defaults.
+ * @param {object} options
+ */
+function checkSettings(options) {
   if (options === null || typeof options !== 'object') throw typeError('options: must be an object');
   const settings = {
     handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT,
@@ -56,9 +77,31 @@ function accept(socket, options = {}) {
   }
   settings.connection = connectionOptions(settings);
   settings.deflateOptions = deflate.normalizeOptions(settings.perMessageDeflate);
-  const ws = new WebSocket(null);
-  new PendingHandshake(ws, socket, settings).start();
-  return ws;
+  return settings;
+}
+
+// The settings of accept(socket) without options: checked once, never changed.
+let defaults = null;
+function defaultSettings() {
+  if (defaults === null) defaults = checkSettings({});
+  return defaults;
+}
+
+// Handshake listeners, shared by every connection: `this` is the socket.
+function handshakeOnData(chunk) {
+  this[kWebSocket]._handshake.data(chunk);
+}
+
+function handshakeOnGone() {
+  this[kWebSocket]._handshake.fail(null, 'connection closed during the handshake');
+}
+
+function handshakeOnError(err) {
+  this[kWebSocket]._handshake.fail(null, err.message);
+}
+
+function handshakeTimedOut(handshake) {
+  handshake.fail(408, 'handshake timed out');
 }
 
 /** Collects the request from data events until its header block ends. */
@@ -67,33 +110,18 @@ class PendingHandshake {
     this.ws = ws;
     this.socket = socket;
     this.settings = settings;
-    this.received = [];
-    this.receivedBytes = 0;
+    // Bytes of an unfinished request.
+    this.received = null;
     this.timer = null;
-    this.onData = (chunk) => this.data(chunk);
-    this.onGone = () => this.fail(null, 'connection closed during the handshake');
-    this.onError = (err) => this.fail(null, err.message);
-  }
-
-  start() {
-    const { socket, settings, ws } = this;
-    socket.on('data', this.onData);
-    socket.on('end', this.onGone);
-    socket.on('close', this.onGone);
-    socket.on('error', this.onError);
-    if (settings.handshakeTimeout > 0) {
-      this.timer = setTimeout(() => this.fail(408, 'handshake timed out'), settings.handshakeTimeout);
-    }
-    ws._abortConnecting = (message) => this.fail(null, message);
   }
 
   data(chunk) {
-    this.received.push(chunk);
-    this.receivedBytes += chunk.length;
-    const buffer = this.received.length === 1 ? chunk : Buffer.concat(this.received, this.receivedBytes);
-    this.received = [buffer];
+    const buffer = this.received === null ? chunk : Buffer.concat([this.received, chunk]);
     const result = addon.parseUpgradeInto(buffer, this.settings.maxHeaderBytes, layout);
-    if (result === 0) return;
+    if (result === 0) {
+      this.received = buffer;
+      return;
+    }
     let protocols = NO_PROTOCOLS;
     let extensions;
     if (result !== 1) {
@@ -132,12 +160,12 @@ class PendingHandshake {
 
   detach() {
     const { socket } = this;
-    clearTimeout(this.timer);
-    socket.removeListener('data', this.onData);
-    socket.removeListener('end', this.onGone);
-    socket.removeListener('close', this.onGone);
-    socket.removeListener('error', this.onError);
-    delete this.ws._abortConnecting;
+    if (this.timer !== null) clearTimeout(this.timer);
+    socket.removeListener('data', handshakeOnData);
+    socket.removeListener('end', handshakeOnGone);
+    socket.removeListener('close', handshakeOnGone);
+    socket.removeListener('error', handshakeOnError);
+    this.ws._handshake = null;
   }
 
   succeed(key, protocol, negotiated, req, rest) {
@@ -145,11 +173,8 @@ class PendingHandshake {
     this.detach();
     ws.upgradeReq = req;
     socket.write(acceptResponse(key, protocol, negotiated && negotiated.response));
-    ws._setSocket(socket, undefined, {
-      ...settings.connection,
-      protocol,
-      deflate: negotiated ? { options: settings.deflateOptions, params: negotiated.params } : undefined,
-    });
+    const agreed = negotiated ? { options: settings.deflateOptions, params: negotiated.params } : undefined;
+    ws._setSocket(socket, undefined, settings.connection, protocol, agreed);
     ws.emit('open', req);
     if (rest.length > 0 && ws.readyState !== CLOSING) ws._onData(rest);
   }

@@ -233,11 +233,8 @@ class WebSocketServer extends EventEmitter {
     socket.removeListener('error', socketOnError);
 
     const ws = new WebSocket(null);
-    ws._setSocket(socket, head, {
-      ...this._connectionOptions,
-      protocol,
-      deflate: negotiated ? { options: this._deflateOptions, params: negotiated.params } : undefined,
-    });
+    const agreed = negotiated ? { options: this._deflateOptions, params: negotiated.params } : undefined;
+    ws._setSocket(socket, head, this._connectionOptions, protocol, agreed);
     if (this.clients) {
       this.clients.add(ws);
       ws.on('close', () => {

@@ -62,6 +62,8 @@ class WebSocket extends EventEmitter {
     this._extensions = {};
     this._failed = false;
     this._fragmenting = false;
+    // accept()'s handshake in progress (see lib/accept.js).
+    this._handshake = null;
     this._isServer = true;
     this._paused = false;
     this._protocol = '';
@@ -121,34 +123,30 @@ class WebSocket extends EventEmitter {
    * @param {number} [options.idleTimeout] seconds of silence before a ping; as long again without a pong terminates
    * @param {number} [options.maxBackpressure] bytes queued for the socket beyond which sends are refused
    * @param {'drop'|'close'} [options.backpressurePolicy]
-   * @param {string} [options.protocol]
-   * @param {{ options: object, params: object }} [options.deflate] negotiated permessage-deflate
+   * @param {string} [protocol] the agreed subprotocol (default: options.protocol)
+   * @param {{ options: object, params: object }} [deflate] negotiated permessage-deflate (default: options.deflate)
    */
-  _setSocket(socket, head, options) {
+  _setSocket(socket, head, options, protocol = options.protocol, deflate = options.deflate) {
     this._receiver = new Receiver(this, {
       client: !this._isServer,
       maxPayload: options.maxPayload === undefined ? DEFAULT_MAX_PAYLOAD : options.maxPayload,
     });
     this._sender = new Sender(socket, { client: !this._isServer });
-    if (options.deflate) this._enableDeflate(options.deflate);
+    if (deflate) this._enableDeflate(deflate);
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
     if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
     if (options.maxBackpressure) this._maxBackpressure = options.maxBackpressure;
     if (options.backpressurePolicy) this._backpressurePolicy = options.backpressurePolicy;
-    this._protocol = options.protocol || '';
+    this._protocol = protocol || '';
     this._socket = socket;
     socket[kWebSocket] = this;
     if (typeof socket.setTimeout === 'function') socket.setTimeout(0);
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay();
-    this._onSocketData = (chunk) => this._onData(chunk);
-    this._onSocketClose = () => this._onClose();
-    this._onSocketEnd = () => this._onEnd();
-    this._onSocketError = () => this._onSocketFailure();
     if (head && head.length > 0) socket.unshift(head);
-    socket.on('close', this._onSocketClose);
-    socket.on('data', this._onSocketData);
-    socket.on('end', this._onSocketEnd);
-    socket.on('error', this._onSocketError);
+    socket.on('close', socketOnClose);
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('error', socketOnError);
     this._readyState = OPEN;
     if (options.idleTimeout > 0) this._startHeartbeat(options.idleTimeout * 1000);
   }
@@ -238,11 +236,11 @@ class WebSocket extends EventEmitter {
     this._closeFrameReceived = true;
     this._closeCode = code;
     this._closeMessage = reason;
-    this._socket.removeListener('data', this._onSocketData);
+    this._socket.removeListener('data', socketOnData);
     this._socket.resume();
     if (this._readyState === OPEN) {
       this._readyState = CLOSING;
-      const payload = code === 1005 ? EMPTY_BUFFER : call(addon.encodeClose, code, reason);
+      const payload = code === 1005 ? EMPTY_BUFFER : reason.length === 0 ? closeEcho(code) : call(addon.encodeClose, code, reason);
       this._sendClose(payload);
     }
     if (this._closeFrameSent) this._endSocket();
@@ -252,7 +250,7 @@ class WebSocket extends EventEmitter {
   // Receiver handler: the peer broke the protocol. Fail the connection (§7.1.7).
   onError(err) {
     this._failed = true;
-    this._socket.removeListener('data', this._onSocketData);
+    this._socket.removeListener('data', socketOnData);
     this._socket.resume();
     if (this._readyState === OPEN) {
       this._readyState = CLOSING;
@@ -281,7 +279,7 @@ class WebSocket extends EventEmitter {
 
   _onSocketFailure() {
     const socket = this._socket;
-    socket.removeListener('error', this._onSocketError);
+    socket.removeListener('error', socketOnError);
     socket.on('error', NOOP);
     this._readyState = CLOSING;
     socket.destroy();
@@ -298,7 +296,7 @@ class WebSocket extends EventEmitter {
       this._idleTimer = null;
     }
     this._receiver.stop();
-    this._socket.removeListener('data', this._onSocketData);
+    this._socket.removeListener('data', socketOnData);
     if (this._compressor) this._compressor.release();
     this._emitClose();
   }
@@ -457,8 +455,12 @@ class WebSocket extends EventEmitter {
     this._socket.destroy();
   }
 
-  // Overridden by accept() while its handshake is in progress.
+  // close()/terminate() while CONNECTING; the client overrides it.
   _abortConnecting(message) {
+    if (this._handshake !== null) {
+      this._handshake.fail(null, message);
+      return;
+    }
     const err = new Error(message);
     this._readyState = CLOSING;
     if (this._socket) this._socket.destroy();
@@ -473,6 +475,36 @@ for (const [index, name] of READY_STATES.entries()) {
 }
 
 installEventTarget(WebSocket);
+
+// The payloads that echo a close frame without a reason, by code, as the core
+// encodes them; a sent payload is copied or only read, never changed.
+const closeEchoes = new Map();
+
+function closeEcho(code) {
+  let payload = closeEchoes.get(code);
+  if (payload === undefined) {
+    payload = call(addon.encodeClose, code, undefined);
+    if (closeEchoes.size < 64) closeEchoes.set(code, payload);
+  }
+  return payload;
+}
+
+// Socket listeners, shared by every connection: `this` is the socket.
+function socketOnData(chunk) {
+  this[kWebSocket]._onData(chunk);
+}
+
+function socketOnClose() {
+  this[kWebSocket]._onClose();
+}
+
+function socketOnEnd() {
+  this[kWebSocket]._onEnd();
+}
+
+function socketOnError() {
+  this[kWebSocket]._onSocketFailure();
+}
 
 /**
  * A close frame payload for `close(code, reason)`, with argument errors.
