@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const {
   KINDS,
   OP,
+  frame,
   text,
   pong,
   startServer,
@@ -226,4 +227,23 @@ test('a connection holds no native parser until its first bytes arrive, then par
   const [message] = await withTimeout(conn.waitMessages(1), 5000, 'the first message');
   assert.equal(message.data.toString(), 'first');
   assert.notEqual(conn.ws._receiver._parser, null);
+});
+
+test('a closed connection lets go of its native parser and the partial message it held', async () => {
+  const fixture = await startServer('wss');
+  const { client, conn } = await connectPair(fixture);
+  // A header that promises 200000 bytes, and half of them.
+  await client.write(frame({ opcode: OP.BINARY, payload: Buffer.alloc(100000, 1), length: 200000 }));
+  await withTimeout(
+    (async () => {
+      while (conn.ws._receiver.bufferedBytes === 0) await new Promise((resolve) => setImmediate(resolve));
+    })(),
+    5000,
+    'the partial message to be buffered'
+  );
+  assert.ok(conn.ws._receiver.bufferedBytes > 0);
+  conn.ws.terminate();
+  await conn.closed;
+  assert.equal(conn.ws._receiver._parser, null, 'the parser is released at close');
+  assert.equal(conn.ws._receiver.bufferedBytes, 0);
 });

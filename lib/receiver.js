@@ -131,6 +131,9 @@ class Receiver {
   /** Ignores everything from now on (after a close frame or an error). */
   stop() {
     this._stopped = true;
+    // Let go of the native parser now, with any partly received message it
+    // holds (up to maxPayload), rather than when the WebSocket is collected.
+    this._parser = null;
   }
 
   _dispatch(chunk, owned, word0, offset, length) {
