@@ -20,6 +20,7 @@ const SERVERS = {
   ws: { file: 'ws-echo.js' },
   'raw net': { file: 'raw-echo.js', raw: true },
   'raw handshake': { file: 'raw-handshake.js' },
+  'raw http upgrade': { file: 'raw-http-upgrade.js' },
 };
 const CLK_TCK = 100;
 const PAGE = 4096;
@@ -196,8 +197,10 @@ async function run({ quick }) {
   }
   table('Latency, 1 connection × 1 message in flight, 16 B', ['server', 'p50 µs', 'p99 µs', 'round trips/s'], latRows);
 
-  // 'raw handshake' is the ceiling: the least a JS server on net can do per connection.
-  const hsNames = ['native-ws', 'native-ws accept()', 'ws', 'raw handshake'];
+  // 'raw handshake' is the ceiling of accept(): the least a JS server on net
+  // can do per connection; 'raw http upgrade' that of any server on Node's
+  // http 'upgrade' event, as WebSocketServer and ws are.
+  const hsNames = ['native-ws', 'native-ws accept()', 'ws', 'raw handshake', 'raw http upgrade'];
   const hsSamples = await alternated(hsNames, rounds, (name) => handshakeRun(name, seconds));
   const hs = Object.fromEntries(hsNames.map((n) => [n, medianBy(hsSamples[n], 'perCpuSecond')]));
   const hsRows = hsNames.map((name) => [

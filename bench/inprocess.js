@@ -66,7 +66,9 @@ async function receive(rounds) {
     [16 * 1024, false],
     [1024 * 1024, false],
     [16, true],
+    [125, true],
     [1024, true],
+    [16 * 1024, true],
     [1024 * 1024, true],
   ];
   const rows = [];
@@ -218,5 +220,49 @@ async function unmask(rounds) {
   return rates;
 }
 
+/**
+ * Where receiving 16 KiB messages meets memory bandwidth: the native parser
+ * alone over the same input (no Duplex, no message events), as chunked for
+ * the receive case and with chunks cut at frame boundaries (no message spans
+ * two chunks, so none is copied), beside ws's whole receive path.
+ */
+async function receiveFloor(rounds) {
+  const { addon } = require('../lib/native');
+  const size = 16 * 1024;
+  const count = messageCount(size);
+  const pristine = clientFrames(size, count, false);
+  const frameBytes = pristine.length / count;
+  const table = new Uint32Array(4 + 4096 * 3);
+
+  function parserAlone(chunkSize) {
+    return repeat(async () => {
+      const input = Buffer.from(pristine);
+      const parser = new addon.FrameParser(false, 0);
+      let seen = 0;
+      const start = process.hrtime.bigint();
+      for (let at = 0; at < input.length; at += chunkSize) {
+        const chunk = input.subarray(at, at + chunkSize);
+        let from = 0;
+        do {
+          parser.parse(chunk, from, table);
+          seen += table[0];
+          from = table[1];
+        } while (from < chunk.length);
+      }
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (seen !== count) throw new Error(`parser alone: ${seen} of ${count} messages`);
+      return [count, seconds];
+    });
+  }
+  const measures = {
+    'native parser alone, 64 KiB chunks': () => parserAlone(CHUNK),
+    'native parser alone, chunks at frame boundaries': () => parserAlone(4 * frameBytes),
+    'native-ws': () => receiveOnce('native-ws', pristine, count),
+    ws: () => receiveOnce('ws', pristine, count),
+  };
+  return alternate(Object.keys(measures), rounds, (name) => measures[name]());
+}
+
+module.exports.receiveFloor = receiveFloor;
 module.exports.deflateEcho = deflateEcho;
 module.exports.unmask = unmask;

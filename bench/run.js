@@ -1,14 +1,14 @@
 'use strict';
 
-// npm run bench [-- --quick] [-- --only receive,send,e2e]
+// npm run bench [-- --quick] [-- --only receive,floor,send,deflate,unmask,e2e]
 // Prints a table of medians and ratios (native-ws / ws).
 
 const os = require('node:os');
-const { receive, send, deflateEcho, unmask } = require('./inprocess');
+const { receive, receiveFloor, send, deflateEcho, unmask } = require('./inprocess');
 const { formatRate, formatBytes } = require('./common');
 
 function parseArgs(argv) {
-  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : ['receive', 'send', 'deflate', 'unmask', 'e2e'];
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : ['receive', 'floor', 'send', 'deflate', 'unmask', 'e2e'];
   return { only, rounds: argv.includes('--quick') ? 3 : 7, quick: argv.includes('--quick') };
 }
 
@@ -28,6 +28,15 @@ async function main() {
   console.log(`native-ws benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
     `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${rounds} alternated rounds, medians`);
   if (only.includes('receive')) printRows('Receive (messages/s)', await receive(rounds), ' msg/s');
+  if (only.includes('floor')) {
+    const rates = await receiveFloor(rounds);
+    console.log('\nReceive 16 KiB binary: the native parser alone (memory-bound floor)');
+    console.log('| path | messages/s | vs ws |');
+    console.log('|---|---:|---:|');
+    for (const [name, rate] of Object.entries(rates)) {
+      console.log(`| ${name} | ${formatRate(rate)} msg/s | ${(rate / rates.ws).toFixed(2)}× |`);
+    }
+  }
   if (only.includes('send')) printRows('Send (messages/s)', await send(rounds), ' msg/s');
   if (only.includes('deflate')) printRows('permessage-deflate echo (messages/s)', await deflateEcho(rounds), ' msg/s');
   if (only.includes('unmask')) {
