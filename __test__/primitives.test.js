@@ -439,4 +439,65 @@ describe('FrameParser', () => {
     assert.throws(() => new FrameParser().push('x'), isArgError(TypeError, 'chunk'));
     assert.throws(() => new FrameParser().push(new Uint8Array(2)), isArgError(TypeError, 'chunk'));
   });
+
+  // Messages that span chunks are assembled into buffers the native side lends:
+  // up to 16 KiB from a shared 64 KiB slab, larger ones each in their own.
+  function straddling(sizes, text = false) {
+    const payloads = sizes.map((n) => (text ? Buffer.from('é'.repeat(n / 2)) : crypto.randomBytes(n)));
+    const frames = payloads.map((p) => (text ? h.text(p) : h.binary(p)));
+    // Chunks are cut in the middle of every frame, as a stream arrives: each
+    // chunk completes one message and starts the next.
+    const wire = Buffer.concat(frames);
+    const cuts = [];
+    let at = 0;
+    for (const frame of frames) {
+      cuts.push(at + (frame.length >> 1));
+      at += frame.length;
+    }
+    cuts.push(wire.length);
+    const parser = new FrameParser();
+    const got = [];
+    let from = 0;
+    for (const cut of cuts) {
+      got.push(...parser.push(copy(wire.subarray(from, cut))));
+      from = cut;
+    }
+    return { payloads, got };
+  }
+
+  it('messages spanning chunks keep their bytes while later ones are assembled next to them', () => {
+    const sizes = Array.from({ length: 40 }, (_, i) => 1 + ((i * 977) % (16 * 1024)));
+    const { payloads, got } = straddling(sizes);
+    assert.equal(got.length, payloads.length);
+    // Checked only after everything was parsed: no later message wrote over an earlier one.
+    got.forEach((e, i) => assert.ok(e.data.equals(payloads[i]), `message ${i} (${sizes[i]} bytes)`));
+  });
+
+  it('up to 16 KiB, messages spanning chunks share a 64 KiB slab; larger ones get their own Buffer', () => {
+    const { got } = straddling([4000, 4000, 16 * 1024, 16 * 1024 + 1]);
+    const [a, b, c, d] = got.map((e) => e.data);
+    assert.ok(a.buffer === b.buffer, 'consecutive small messages come from one slab');
+    assert.equal(a.buffer.byteLength, 64 * 1024);
+    assert.ok(b.byteOffset >= a.byteOffset + a.length, 'regions do not overlap');
+    assert.equal(c.buffer.byteLength, 64 * 1024, '16 KiB is lent from a slab');
+    assert.equal(d.buffer.byteLength, 16 * 1024 + 1, 'over 16 KiB: a Buffer of its own');
+  });
+
+  it('a connection that is between messages holds no slab: the next message starts a new one', () => {
+    const parser = new FrameParser();
+    const first = h.binary(crypto.randomBytes(3000));
+    const second = h.binary(crypto.randomBytes(3000));
+    const a = [...parser.push(copy(first.subarray(0, 100))), ...parser.push(copy(first.subarray(100)))];
+    const b = [...parser.push(copy(second.subarray(0, 100))), ...parser.push(copy(second.subarray(100)))];
+    assert.ok(a[0].data.buffer !== b[0].data.buffer);
+  });
+
+  it('text spanning chunks from a slab is validated: valid UTF-8 arrives, invalid is 1007', () => {
+    const { payloads, got } = straddling([2000, 6000, 10000], true);
+    got.forEach((e, i) => assert.equal(e.data.toString(), payloads[i].toString()));
+    const parser = new FrameParser();
+    const bad = h.text(Buffer.concat([Buffer.from('a'.repeat(3000)), Buffer.from([0xff]), Buffer.from('b'.repeat(3000))]));
+    parser.push(copy(bad.subarray(0, 1000)));
+    assert.throws(() => parser.push(copy(bad.subarray(1000))), isProtocolError(1007));
+  });
 });

@@ -7,6 +7,9 @@ const { addon, ProtocolError, translateError } = require('./native');
 
 const FLAG_OWNED = 1 << 8;
 const FLAG_COMPRESSED = 1 << 9;
+// With FLAG_OWNED: the payload is [offset, offset + length) of the slab at
+// owned[word0 >>> 16] (a message spanning chunks, lent from a shared slab).
+const FLAG_IN_SLAB = 1 << 10;
 const HEADER_WORDS = 4;
 const RECORD_WORDS = 3;
 // Records per call; a chunk with more frames is parsed in several calls.
@@ -137,7 +140,11 @@ class Receiver {
   }
 
   _dispatch(chunk, owned, word0, offset, length) {
-    const data = word0 & FLAG_OWNED ? owned[offset] : chunk.subarray(offset, offset + length);
+    const data = (word0 & FLAG_OWNED) === 0
+      ? chunk.subarray(offset, offset + length)
+      : (word0 & FLAG_IN_SLAB) === 0
+        ? owned[offset]
+        : owned[word0 >>> 16].subarray(offset, offset + length);
     switch (word0 & 0xff) {
       case OP_TEXT:
         this._handler.onMessage(data, false, (word0 & FLAG_COMPRESSED) !== 0);

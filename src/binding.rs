@@ -7,6 +7,7 @@
 //! into the right JS error classes.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -335,21 +336,31 @@ pub fn decode_close(payload: &[u8]) -> Result<DecodedClose> {
 /// Record kinds in the parse table; the payload kinds equal their opcodes.
 const FLAG_OWNED: u32 = 1 << 8;
 const FLAG_COMPRESSED: u32 = 1 << 9;
+/// The payload is `[offset, offset + length)` of the slab at owned index `word0 >> 16`.
+const FLAG_IN_SLAB: u32 = 1 << 10;
 /// table[0] records, table[1] bytes consumed, table[2] close code of an error.
 pub const TABLE_HEADER_WORDS: usize = 4;
 const RECORD_WORDS: usize = 3;
 
-/// A message buffer lent to the parser: a Node Buffer on the JS heap, which
-/// V8 frees with the rest of the garbage (no finalizer, no external memory),
-/// held by a reference until the message is handed over or the parser drops it.
-pub struct JsLent {
+/// Messages spanning chunks up to this size are lent from a shared slab
+/// rather than given a Buffer each: one allocation (and one reference) per
+/// slab instead of per message. A kept message keeps its slab alive, at most
+/// `LEND_SLAB_SIZE` bytes, as a message that lay inside one socket chunk keeps
+/// that chunk alive (in ws too).
+const LEND_SLAB_MAX: usize = 16 * 1024;
+const LEND_SLAB_SIZE: usize = 64 * 1024;
+
+/// A Node Buffer held across parse calls: on the JS heap, so V8 frees it with
+/// the rest of the garbage (no finalizer, no external memory), kept alive by
+/// a reference until it is handed over or the parser drops it.
+pub struct JsBuffer {
     env: napi::sys::napi_env,
     reference: napi::sys::napi_ref,
     data: *mut u8,
     len: usize,
 }
 
-impl JsLent {
+impl JsBuffer {
     fn new(env: &Env, len: usize) -> Result<Self> {
         let env = env.raw();
         let mut data = std::ptr::null_mut();
@@ -360,7 +371,7 @@ impl JsLent {
             check(napi::sys::napi_create_buffer(env, len, &mut data, &mut value))?;
             check(napi::sys::napi_create_reference(env, value, 1, &mut reference))?;
         }
-        Ok(JsLent { env, reference, data: data.cast(), len })
+        Ok(JsBuffer { env, reference, data: data.cast(), len })
     }
 
     /// The Buffer, to hand to JS (the reference goes when `self` drops).
@@ -369,6 +380,20 @@ impl JsLent {
         // SAFETY: the reference is alive until drop.
         unsafe { check(napi::sys::napi_get_reference_value(self.env, self.reference, &mut value))? };
         Ok(value)
+    }
+
+    /// Bytes `[offset, offset + len)` of the Buffer (empty if out of bounds).
+    ///
+    /// # Safety
+    /// The caller is the only holder of that region: each region of a slab is
+    /// lent to one message, and JS does not run during a parse call.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn region(&self, offset: usize, len: usize) -> &mut [u8] {
+        if len == 0 || self.data.is_null() || offset.saturating_add(len) > self.len {
+            return &mut [];
+        }
+        // SAFETY: inside the Buffer's backing store, kept alive by the reference.
+        unsafe { std::slice::from_raw_parts_mut(self.data.add(offset), len) }
     }
 }
 
@@ -380,29 +405,41 @@ fn check(status: napi::sys::napi_status) -> Result<()> {
     }
 }
 
-impl LentBuffer for JsLent {
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        if self.len == 0 || self.data.is_null() {
-            return &mut [];
-        }
-        // SAFETY: `data` is the Buffer's backing store of `len` bytes, kept
-        // alive by the reference; JS cannot see the Buffer before the message
-        // is complete, so nothing else touches it meanwhile.
-        unsafe { std::slice::from_raw_parts_mut(self.data, self.len) }
-    }
-}
-
-impl Drop for JsLent {
+impl Drop for JsBuffer {
     fn drop(&mut self) {
         // SAFETY: runs on the JS thread (inside a parse call or the parser's finalizer).
         unsafe { napi::sys::napi_delete_reference(self.env, self.reference) };
     }
 }
 
+/// The slab a connection lends from while messages keep spanning its chunks.
+struct LendSlab {
+    buffer: Rc<JsBuffer>,
+    used: usize,
+}
+
+/// A message buffer lent to the parser: a Buffer of its own, or a region of a slab.
+pub enum JsLent {
+    Whole(JsBuffer),
+    InSlab { slab: Rc<JsBuffer>, offset: usize, len: usize },
+}
+
+impl LentBuffer for JsLent {
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: a lent buffer or slab region belongs to this message alone.
+        match self {
+            JsLent::Whole(buffer) => unsafe { buffer.region(0, buffer.len) },
+            JsLent::InSlab { slab, offset, len } => unsafe { slab.region(*offset, *len) },
+        }
+    }
+}
+
 /// A payload the table points at by index.
 enum OwnedPayload {
     Bytes(Vec<u8>),
-    Lent(JsLent),
+    Lent(JsBuffer),
+    /// The slab of an `FLAG_IN_SLAB` record; the record says where in it.
+    Slab(Rc<JsBuffer>),
 }
 
 /// Writes events into the caller's Uint32Array; owned payloads are moved out
@@ -412,6 +449,7 @@ struct TableSink<'a> {
     table: &'a mut [u32],
     count: usize,
     owned: Vec<OwnedPayload>,
+    slab: &'a mut Option<LendSlab>,
 }
 
 impl TableSink<'_> {
@@ -424,11 +462,18 @@ impl TableSink<'_> {
                 self.owned.push(OwnedPayload::Bytes(bytes));
                 (FLAG_OWNED, index, len)
             }
-            Payload::Lent(buffer) => {
+            Payload::Lent(JsLent::Whole(buffer)) => {
                 let index = self.owned.len() as u32;
                 let len = buffer.len as u32;
                 self.owned.push(OwnedPayload::Lent(buffer));
                 (FLAG_OWNED, index, len)
+            }
+            Payload::Lent(JsLent::InSlab { slab, offset, len }) => {
+                // Data messages only (control frames are never lent), so the
+                // top half of word0 is free for the slab's index.
+                let index = self.owned.len() as u32;
+                self.owned.push(OwnedPayload::Slab(slab));
+                (FLAG_OWNED | FLAG_IN_SLAB | (index << 16), offset as u32, len as u32)
             }
         };
         let at = TABLE_HEADER_WORDS + self.count * RECORD_WORDS;
@@ -460,7 +505,18 @@ impl EventSink for TableSink<'_> {
 
     fn lend(&mut self, len: usize) -> Option<JsLent> {
         // Without a buffer (allocation refused) the parser grows a Vec instead.
-        JsLent::new(self.env, len).ok()
+        if len > LEND_SLAB_MAX {
+            return JsBuffer::new(self.env, len).ok().map(JsLent::Whole);
+        }
+        if self.slab.as_ref().is_none_or(|slab| slab.used + len > LEND_SLAB_SIZE) {
+            let buffer = JsBuffer::new(self.env, LEND_SLAB_SIZE).ok()?;
+            *self.slab = Some(LendSlab { buffer: Rc::new(buffer), used: 0 });
+        }
+        let slab = self.slab.as_mut()?;
+        let offset = slab.used;
+        // The next region starts 8-aligned, where unmasking is fastest.
+        slab.used = (offset + len + 7) & !7;
+        Some(JsLent::InSlab { slab: Rc::clone(&slab.buffer), offset, len })
     }
 }
 
@@ -468,6 +524,9 @@ impl EventSink for TableSink<'_> {
 #[napi]
 pub struct FrameParser {
     core: CoreParser<JsLent>,
+    /// Where the next message spanning chunks is lent from; let go whenever
+    /// no message is in progress, so an idle connection holds no slab.
+    lend_slab: Option<LendSlab>,
     last_error: Option<ProtocolError>,
     /// Set only by tests, to prove a panic inside parse becomes a JS error.
     panic_on_next_parse: bool,
@@ -483,6 +542,7 @@ impl FrameParser {
             let max_payload = if max_payload.is_finite() && max_payload > 0.0 { max_payload as u64 } else { 0 };
             Ok(FrameParser {
                 core: CoreParser::new(ParserConfig { role, max_payload }),
+                lend_slab: None,
                 last_error: None,
                 panic_on_next_parse: false,
             })
@@ -511,9 +571,12 @@ impl FrameParser {
             }
             let start = (start as usize).min(chunk.len());
             table[2] = 0;
-            let mut sink = TableSink { env, table, count: 0, owned: Vec::new() };
+            let mut sink = TableSink { env, table, count: 0, owned: Vec::new(), slab: &mut self.lend_slab };
             let result = self.core.parse(&mut chunk[start..], &mut sink);
             let (count, owned) = (sink.count, sink.owned);
+            if self.core.buffered_bytes() == 0 {
+                self.lend_slab = None;
+            }
             // Record offsets are relative to `start`; shift them to the whole chunk.
             for i in 0..count {
                 let at = TABLE_HEADER_WORDS + i * RECORD_WORDS;
@@ -540,6 +603,11 @@ impl FrameParser {
                     OwnedPayload::Lent(buffer) => {
                         // SAFETY: a live Buffer value in the current handle scope.
                         let value = unsafe { Unknown::from_raw_unchecked(env.raw(), buffer.value()?) };
+                        buffers.set(index as u32, value)?
+                    }
+                    OwnedPayload::Slab(slab) => {
+                        // SAFETY: a live Buffer value in the current handle scope.
+                        let value = unsafe { Unknown::from_raw_unchecked(env.raw(), slab.value()?) };
                         buffers.set(index as u32, value)?
                     }
                 }
