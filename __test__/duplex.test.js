@@ -82,3 +82,28 @@ test('WebSocketServer.handleUpgrade on a stream.Duplex', async () => {
   ws.terminate();
   await new Promise((resolve) => wss.close(resolve));
 });
+
+test('handleUpgrade: a header value holding a newline is one value, not headers smuggled in', async () => {
+  // Node's HTTP parser refuses such values; a request built by hand may not.
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('evil') ? 'evil' : false) });
+  const [serverEnd, clientEnd] = duplexPair();
+  const key = crypto.randomBytes(16).toString('base64');
+  const req = {
+    method: 'GET',
+    url: '/',
+    httpVersionMajor: 1,
+    httpVersionMinor: 1,
+    headers: {},
+    rawHeaders: ['Host', 'localhost', 'X-Note', 'a\nSec-WebSocket-Protocol\nevil', 'Upgrade', 'websocket', 'Connection', 'Upgrade',
+      'Sec-WebSocket-Key', key, 'Sec-WebSocket-Version', '13'],
+    socket: serverEnd,
+  };
+  const seen = collect(clientEnd);
+  const ws = await new Promise((resolve) => wss.handleUpgrade(req, serverEnd, Buffer.alloc(0), resolve));
+  await until(() => seen.head !== '');
+  assert.ok(seen.head.includes(`Sec-WebSocket-Accept: ${computeAccept(key)}`));
+  assert.ok(!/Sec-WebSocket-Protocol/i.test(seen.head), seen.head);
+  assert.equal(ws.protocol, '');
+  ws.terminate();
+  await new Promise((resolve) => wss.close(resolve));
+});

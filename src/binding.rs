@@ -228,16 +228,37 @@ fn refusal(e: handshake::HandshakeError) -> UpgradeDetails {
 pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<Either<String, RequestParse>> {
     guard(|| {
         let minor = version_minor.min(255) as u8;
-        let result = handshake::validate_upgrade(&method, minor, &pairs(&raw_headers));
-        if let Ok(up) = &result {
-            if up.protocols.is_empty() && up.extensions.is_none() {
-                return Ok(Either::A(up.key.clone()));
-            }
-        }
-        let mut out = RequestParse::empty(true);
-        out.fill_upgrade(result);
-        Ok(Either::B(out))
+        Ok(upgrade_check(handshake::validate_upgrade(&method, minor, &pairs(&raw_headers))))
     })
+}
+
+/// `validateUpgrade` with the raw headers joined by `\n` into one string: one
+/// string crosses instead of one per name and value. `null` when the string
+/// does not split into `count` parts (a value held a `\n`, which Node's HTTP
+/// parser never lets through); the caller then uses `validateUpgrade`.
+#[napi(js_name = "validateUpgradeJoined")]
+pub fn validate_upgrade_joined(method: String, version_minor: u32, joined: String, count: u32) -> Result<Option<Either<String, RequestParse>>> {
+    guard(|| {
+        let parts: Vec<&str> = if joined.is_empty() && count == 0 { Vec::new() } else { joined.split('\n').collect() };
+        if parts.len() != count as usize {
+            return Ok(None);
+        }
+        let headers: Vec<(&str, &str)> = parts.chunks(2).map(|p| (p[0], p.get(1).copied().unwrap_or(""))).collect();
+        Ok(Some(upgrade_check(handshake::validate_upgrade(&method, version_minor.min(255) as u8, &headers))))
+    })
+}
+
+/// The key alone for a valid request that offers no subprotocol and no
+/// extension (the common case, one string back); otherwise everything.
+fn upgrade_check(result: std::result::Result<handshake::Upgrade, handshake::HandshakeError>) -> Either<String, RequestParse> {
+    if let Ok(up) = &result {
+        if up.protocols.is_empty() && up.extensions.is_none() {
+            return Either::A(up.key.clone());
+        }
+    }
+    let mut out = RequestParse::empty(true);
+    out.fill_upgrade(result);
+    Either::B(out)
 }
 
 #[napi(js_name = "acceptResponseLines")]
