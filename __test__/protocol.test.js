@@ -82,6 +82,11 @@ for (const kind of h.KINDS) {
       });
     }
 
+    it('the first two bytes of a wrong frame are enough: 1002 without waiting for its length and key', T, async () => {
+      // Reserved opcode 3, masked, 64-bit length announced, and nothing more.
+      await violation(kind, Buffer.from([0x83, 0xff]), 1002, { after: [] });
+    });
+
     it('a ping over 125 bytes fails with 1002', T, async () => {
       await violation(kind, ping(Buffer.alloc(126, 1)), 1002);
     });

@@ -211,7 +211,7 @@ impl<L: LentBuffer> FrameParser<L> {
                     let Some(header) = self.take_header(chunk, &mut pos)? else {
                         return Ok(Progress { consumed: chunk.len() });
                     };
-                    self.check_header(&header)?;
+                    self.check_length(&header)?;
                     self.begin_payload(header, chunk, &mut pos, sink)?;
                 }
                 State::Payload { remaining, key, offset, opcode: op, fin } => {
@@ -241,13 +241,16 @@ impl<L: LentBuffer> FrameParser<L> {
     /// `None`: the chunk ended inside the header (the bytes are stashed).
     fn take_header(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<FrameHeader>, ProtocolError> {
         if self.header_stash_len == 0 {
-            return match parse_header(&chunk[*pos..])? {
+            let rest = &chunk[*pos..];
+            if rest.len() >= 2 {
+                self.check_lead(rest[0], rest[1])?;
+            }
+            return match parse_header(rest)? {
                 Some(header) => {
                     *pos += header.header_len;
                     Ok(Some(header))
                 }
                 None => {
-                    let rest = &chunk[*pos..];
                     self.header_stash[..rest.len()].copy_from_slice(rest);
                     self.header_stash_len = rest.len();
                     *pos = chunk.len();
@@ -258,6 +261,9 @@ impl<L: LentBuffer> FrameParser<L> {
         let stashed = self.header_stash_len;
         let take = (MAX_HEADER_LEN - stashed).min(chunk.len() - *pos);
         self.header_stash[stashed..stashed + take].copy_from_slice(&chunk[*pos..*pos + take]);
+        if stashed < 2 && stashed + take >= 2 {
+            self.check_lead(self.header_stash[0], self.header_stash[1])?;
+        }
         match parse_header(&self.header_stash[..stashed + take])? {
             Some(header) => {
                 *pos += header.header_len - stashed;
@@ -272,42 +278,57 @@ impl<L: LentBuffer> FrameParser<L> {
         }
     }
 
-    /// RFC 6455 §5.1-§5.5 (and RFC 7692 §6 for RSV1) checks on a header.
-    fn check_header(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+    /// RFC 6455 §5.1-§5.5 (and RFC 7692 §6 for RSV1): every check the first
+    /// two bytes of a header decide, made as soon as they arrive, before any
+    /// extended length or masking key. A peer cannot hold a connection open
+    /// with the start of a frame that is already wrong, and the close code does
+    /// not depend on where the chunks were cut.
+    fn check_lead(&self, b0: u8, b1: u8) -> Result<(), ProtocolError> {
         let fail = |message| Err(ProtocolError::new(code::PROTOCOL_ERROR, message));
-        match (self.config.role, h.mask.is_some()) {
+        let (fin, rsv1, rsv2, rsv3) = (b0 & 0x80 != 0, b0 & 0x40 != 0, b0 & 0x20 != 0, b0 & 0x10 != 0);
+        let op = b0 & 0x0f;
+        match (self.config.role, b1 & 0x80 != 0) {
             (Role::Server, false) => return fail("client frame is not masked"),
             (Role::Client, true) => return fail("server frame is masked"),
             _ => {}
         }
-        if h.rsv2 || h.rsv3 {
+        if rsv2 || rsv3 {
             return fail("RSV2 or RSV3 set without a negotiated extension");
         }
-        if !opcode::is_defined(h.opcode) {
+        if !opcode::is_defined(op) {
             return fail("reserved opcode");
         }
-        let control = opcode::is_control(h.opcode);
-        if h.rsv1 {
+        let control = opcode::is_control(op);
+        if rsv1 {
             if self.inflater.is_none() {
                 return Err(RSV1_WITHOUT_EXTENSION);
             }
-            if control || h.opcode == opcode::CONTINUATION {
+            if control || op == opcode::CONTINUATION {
                 return fail("RSV1 set on a control or continuation frame");
             }
         }
         if control {
-            if h.payload_len > MAX_CONTROL_PAYLOAD as u64 {
+            // 126 and 127 announce an extended length: over 125 with the
+            // minimal encoding §5.2 requires.
+            if b1 & 0x7f > MAX_CONTROL_PAYLOAD as u8 {
                 return fail("control frame payload over 125 bytes");
             }
-            if !h.fin {
+            if !fin {
                 return fail("fragmented control frame");
             }
             return Ok(());
         }
-        match (h.opcode, &self.message) {
-            (opcode::CONTINUATION, None) => return fail("continuation frame without a message in progress"),
-            (opcode::TEXT | opcode::BINARY, Some(_)) => return fail("new data frame while a fragmented message is in progress"),
-            _ => {}
+        match (op, &self.message) {
+            (opcode::CONTINUATION, None) => fail("continuation frame without a message in progress"),
+            (opcode::TEXT | opcode::BINARY, Some(_)) => fail("new data frame while a fragmented message is in progress"),
+            _ => Ok(()),
+        }
+    }
+
+    /// The check that needs the whole header: a data message within maxPayload.
+    fn check_length(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+        if opcode::is_control(h.opcode) {
+            return Ok(());
         }
         let so_far = self.message.as_ref().map_or(0, |m| m.wire_len);
         let max = self.config.max_payload;

@@ -253,6 +253,49 @@ fn nothing_after_an_error_is_processed() {
     assert!(events.is_empty());
 }
 
+#[test]
+fn a_wrong_frame_start_fails_before_its_extended_length_and_key_arrive() {
+    // Two bytes each: the rest of the header (extended length, masking key) never comes.
+    let text_start = frame(false, opcode::TEXT, b"a");
+    let cases: [(&str, &[u8], Vec<u8>); 7] = [
+        ("reserved opcode", &[], vec![0x83, 0xff]),
+        ("unmasked client frame", &[], vec![0x82, 0x7f]),
+        ("RSV2", &[], vec![0xa2, 0xfe]),
+        ("RSV1 without an extension", &[], vec![0xc2, 0xfe]),
+        ("ping announcing an extended length", &[], vec![0x89, 0xfe]),
+        ("continuation without a message", &[], vec![0x80, 0xff]),
+        ("text frame inside a fragmented message", &text_start, vec![0x81, 0xfe]),
+    ];
+    for (what, before, lead) in cases {
+        for split in [false, true] {
+            let mut parser = FrameParser::new(server());
+            let mut events = Vec::new();
+            parser.parse(&mut before.to_vec(), &mut events).expect(what);
+            let result = if split {
+                // One byte per call: the check happens once the second byte is stashed.
+                parser.parse(&mut lead[..1].to_vec(), &mut events).expect(what);
+                parser.parse(&mut lead[1..].to_vec(), &mut events)
+            } else {
+                parser.parse(&mut lead.clone(), &mut events)
+            };
+            let err = result.expect_err(what);
+            assert_eq!(err.close_code, code::PROTOCOL_ERROR, "{what}");
+            assert!(parser.is_stopped(), "{what}");
+        }
+    }
+}
+
+#[test]
+fn the_start_of_a_valid_frame_waits_for_the_rest_of_its_header() {
+    for lead in [[0x82u8, 0xfe], [0x82, 0xff], [0x89, 0xfd], [0x02, 0x85]] {
+        let mut parser = FrameParser::new(server());
+        let mut events = Vec::new();
+        let progress = parser.parse(&mut lead.to_vec(), &mut events).expect("a valid start");
+        assert_eq!(progress.consumed, 2);
+        assert!(events.is_empty() && !parser.is_stopped());
+    }
+}
+
 /// A sink that holds one event at a time stops the parser at frame boundaries.
 struct OneAtATime(Vec<Event>);
 impl EventSink for OneAtATime {
