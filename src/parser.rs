@@ -211,7 +211,7 @@ impl<L: LentBuffer> FrameParser<L> {
                     let Some(header) = self.take_header(chunk, &mut pos)? else {
                         return Ok(Progress { consumed: chunk.len() });
                     };
-                    self.check_length(&header)?;
+                    self.check_header(&header)?;
                     self.begin_payload(header, chunk, &mut pos, sink)?;
                 }
                 State::Payload { remaining, key, offset, opcode: op, fin } => {
@@ -241,16 +241,17 @@ impl<L: LentBuffer> FrameParser<L> {
     /// `None`: the chunk ended inside the header (the bytes are stashed).
     fn take_header(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<FrameHeader>, ProtocolError> {
         if self.header_stash_len == 0 {
-            let rest = &chunk[*pos..];
-            if rest.len() >= 2 {
-                self.check_lead(rest[0], rest[1])?;
-            }
-            return match parse_header(rest)? {
+            let parsed = parse_header(&chunk[*pos..]).map_err(|e| self.header_error(&chunk[*pos..], e))?;
+            return match parsed {
                 Some(header) => {
                     *pos += header.header_len;
                     Ok(Some(header))
                 }
                 None => {
+                    let rest = &chunk[*pos..];
+                    if rest.len() >= 2 {
+                        self.check_lead(rest[0], rest[1])?;
+                    }
                     self.header_stash[..rest.len()].copy_from_slice(rest);
                     self.header_stash_len = rest.len();
                     *pos = chunk.len();
@@ -261,16 +262,17 @@ impl<L: LentBuffer> FrameParser<L> {
         let stashed = self.header_stash_len;
         let take = (MAX_HEADER_LEN - stashed).min(chunk.len() - *pos);
         self.header_stash[stashed..stashed + take].copy_from_slice(&chunk[*pos..*pos + take]);
-        if stashed < 2 && stashed + take >= 2 {
-            self.check_lead(self.header_stash[0], self.header_stash[1])?;
-        }
-        match parse_header(&self.header_stash[..stashed + take])? {
+        let buf = &self.header_stash[..stashed + take];
+        match parse_header(buf).map_err(|e| self.header_error(buf, e))? {
             Some(header) => {
                 *pos += header.header_len - stashed;
                 self.header_stash_len = 0;
                 Ok(Some(header))
             }
             None => {
+                if stashed < 2 && stashed + take >= 2 {
+                    self.check_lead(self.header_stash[0], self.header_stash[1])?;
+                }
                 self.header_stash_len = stashed + take;
                 *pos += take;
                 Ok(None)
@@ -278,55 +280,19 @@ impl<L: LentBuffer> FrameParser<L> {
         }
     }
 
-    /// RFC 6455 §5.1-§5.5 (and RFC 7692 §6 for RSV1): every check the first
-    /// two bytes of a header decide, made as soon as they arrive, before any
-    /// extended length or masking key. A peer cannot hold a connection open
-    /// with the start of a frame that is already wrong, and the close code does
-    /// not depend on where the chunks were cut.
-    fn check_lead(&self, b0: u8, b1: u8) -> Result<(), ProtocolError> {
-        let fail = |message| Err(ProtocolError::new(code::PROTOCOL_ERROR, message));
-        let (fin, rsv1, rsv2, rsv3) = (b0 & 0x80 != 0, b0 & 0x40 != 0, b0 & 0x20 != 0, b0 & 0x10 != 0);
-        let op = b0 & 0x0f;
-        match (self.config.role, b1 & 0x80 != 0) {
-            (Role::Server, false) => return fail("client frame is not masked"),
-            (Role::Client, true) => return fail("server frame is masked"),
-            _ => {}
-        }
-        if rsv2 || rsv3 {
-            return fail("RSV2 or RSV3 set without a negotiated extension");
-        }
-        if !opcode::is_defined(op) {
-            return fail("reserved opcode");
-        }
-        let control = opcode::is_control(op);
-        if rsv1 {
-            if self.inflater.is_none() {
-                return Err(RSV1_WITHOUT_EXTENSION);
-            }
-            if control || op == opcode::CONTINUATION {
-                return fail("RSV1 set on a control or continuation frame");
-            }
-        }
-        if control {
-            // 126 and 127 announce an extended length: over 125 with the
-            // minimal encoding §5.2 requires.
-            if b1 & 0x7f > MAX_CONTROL_PAYLOAD as u8 {
-                return fail("control frame payload over 125 bytes");
-            }
-            if !fin {
-                return fail("fragmented control frame");
-            }
-            return Ok(());
-        }
-        match (op, &self.message) {
-            (opcode::CONTINUATION, None) => fail("continuation frame without a message in progress"),
-            (opcode::TEXT | opcode::BINARY, Some(_)) => fail("new data frame while a fragmented message is in progress"),
-            _ => Ok(()),
+    /// The error for a header `parse_header` refused (a broken length): a
+    /// rule the first two bytes break wins, as when those bytes arrived alone.
+    #[cold]
+    fn header_error(&self, buf: &[u8], broken: ProtocolError) -> ProtocolError {
+        match buf {
+            [b0, b1, ..] => self.check_lead(*b0, *b1).err().unwrap_or(broken),
+            _ => broken,
         }
     }
 
-    /// The check that needs the whole header: a data message within maxPayload.
-    fn check_length(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+    /// RFC 6455 §5.1-§5.5 (and RFC 7692 §6 for RSV1) checks on a whole header.
+    fn check_header(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+        self.check_rules(h)?;
         if opcode::is_control(h.opcode) {
             return Ok(());
         }
@@ -336,6 +302,75 @@ impl<L: LentBuffer> FrameParser<L> {
             return Err(ProtocolError::new(code::MESSAGE_TOO_BIG, "message exceeds maxPayload"));
         }
         Ok(())
+    }
+
+    /// The checks of `check_rules` on the first two bytes of a header whose
+    /// rest (extended length, masking key) has not arrived: a peer cannot hold
+    /// a connection open with the start of a frame that is already wrong.
+    /// Every rule there is decided by these two bytes, so the outcome is the
+    /// same as when the header arrives whole.
+    fn check_lead(&self, b0: u8, b1: u8) -> Result<(), ProtocolError> {
+        let masked = b1 & 0x80 != 0;
+        let len7 = b1 & 0x7f;
+        let extended = match len7 {
+            126 => 2,
+            127 => 8,
+            _ => 0,
+        };
+        let lead = FrameHeader {
+            fin: b0 & 0x80 != 0,
+            rsv1: b0 & 0x40 != 0,
+            rsv2: b0 & 0x20 != 0,
+            rsv3: b0 & 0x10 != 0,
+            opcode: b0 & 0x0f,
+            mask: masked.then_some([0; 4]),
+            payload_len: len7 as u64,
+            header_len: 2 + extended + if masked { 4 } else { 0 },
+        };
+        self.check_rules(&lead)
+    }
+
+    /// The rules of a header that its first two bytes decide.
+    #[inline(always)]
+    fn check_rules(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+        let fail = |message| Err(ProtocolError::new(code::PROTOCOL_ERROR, message));
+        match (self.config.role, h.mask.is_some()) {
+            (Role::Server, false) => return fail("client frame is not masked"),
+            (Role::Client, true) => return fail("server frame is masked"),
+            _ => {}
+        }
+        if h.rsv2 || h.rsv3 {
+            return fail("RSV2 or RSV3 set without a negotiated extension");
+        }
+        if !opcode::is_defined(h.opcode) {
+            return fail("reserved opcode");
+        }
+        let control = opcode::is_control(h.opcode);
+        if h.rsv1 {
+            if self.inflater.is_none() {
+                return Err(RSV1_WITHOUT_EXTENSION);
+            }
+            if control || h.opcode == opcode::CONTINUATION {
+                return fail("RSV1 set on a control or continuation frame");
+            }
+        }
+        if control {
+            // An extended length (7-bit code 126 or 127) is over 125 whatever
+            // it says, given the minimal encoding §5.2 requires; as in ws.
+            let short_header = 2 + if h.mask.is_some() { 4 } else { 0 };
+            if h.payload_len > MAX_CONTROL_PAYLOAD as u64 || h.header_len > short_header {
+                return fail("control frame payload over 125 bytes");
+            }
+            if !h.fin {
+                return fail("fragmented control frame");
+            }
+            return Ok(());
+        }
+        match (h.opcode, &self.message) {
+            (opcode::CONTINUATION, None) => fail("continuation frame without a message in progress"),
+            (opcode::TEXT | opcode::BINARY, Some(_)) => fail("new data frame while a fragmented message is in progress"),
+            _ => Ok(()),
+        }
     }
 
     /// Handles a checked header: finishes the frame at once when its payload is

@@ -286,6 +286,22 @@ fn a_wrong_frame_start_fails_before_its_extended_length_and_key_arrive() {
 }
 
 #[test]
+fn the_same_error_at_every_chunking_when_a_frame_breaks_several_rules() {
+    // A ping with a 16-bit length saying 5 (not the minimal encoding), and a
+    // reserved opcode with a 64-bit length whose top bit is set: one error,
+    // the same whole and split anywhere.
+    let mut ping = vec![0x89, 0xfe, 0x00, 0x05, 1, 2, 3, 4];
+    ping.extend([0u8; 5]);
+    let mut reserved = vec![0x83, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
+    reserved.extend([0u8; 4]);
+    for (wire, message) in [(ping, "control frame payload over 125 bytes"), (reserved, "reserved opcode")] {
+        let (_, err) = run_all_splits(&wire);
+        let err = err.expect("an error");
+        assert_eq!((err.close_code, err.message), (code::PROTOCOL_ERROR, message));
+    }
+}
+
+#[test]
 fn the_start_of_a_valid_frame_waits_for_the_rest_of_its_header() {
     for lead in [[0x82u8, 0xfe], [0x82, 0xff], [0x89, 0xfd], [0x02, 0x85]] {
         let mut parser = FrameParser::new(server());
