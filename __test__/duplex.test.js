@@ -36,6 +36,13 @@ function collect(peer) {
   return out;
 }
 
+/** An IncomingMessage-like GET / request with these raw headers, as a user may build for handleUpgrade. */
+function handMadeRequest(socket, rawHeaders) {
+  const headers = {};
+  for (let i = 0; i < rawHeaders.length; i += 2) headers[rawHeaders[i].toLowerCase()] = rawHeaders[i + 1];
+  return { method: 'GET', url: '/', httpVersionMajor: 1, httpVersionMinor: 1, headers, rawHeaders, socket };
+}
+
 const until = async (predicate) => {
   for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setImmediate(r));
   assert.ok(predicate(), 'condition not reached');
@@ -64,15 +71,8 @@ test('WebSocketServer.handleUpgrade on a stream.Duplex', async () => {
   const wss = new WebSocketServer({ noServer: true });
   const [serverEnd, clientEnd] = duplexPair();
   const key = crypto.randomBytes(16).toString('base64');
-  const req = {
-    method: 'GET',
-    url: '/',
-    httpVersionMajor: 1,
-    httpVersionMinor: 1,
-    headers: { host: 'localhost', upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': key, 'sec-websocket-version': '13' },
-    rawHeaders: ['Host', 'localhost', 'Upgrade', 'websocket', 'Connection', 'Upgrade', 'Sec-WebSocket-Key', key, 'Sec-WebSocket-Version', '13'],
-    socket: serverEnd,
-  };
+  const req = handMadeRequest(serverEnd, ['Host', 'localhost', 'Upgrade', 'websocket', 'Connection', 'Upgrade',
+    'Sec-WebSocket-Key', key, 'Sec-WebSocket-Version', '13']);
   const seen = collect(clientEnd);
   const ws = await new Promise((resolve) => wss.handleUpgrade(req, serverEnd, Buffer.alloc(0), resolve));
   ws.send(Buffer.from([1, 2, 3]));
@@ -88,16 +88,8 @@ test('handleUpgrade: a header value holding a newline is one value, not headers 
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('evil') ? 'evil' : false) });
   const [serverEnd, clientEnd] = duplexPair();
   const key = crypto.randomBytes(16).toString('base64');
-  const req = {
-    method: 'GET',
-    url: '/',
-    httpVersionMajor: 1,
-    httpVersionMinor: 1,
-    headers: {},
-    rawHeaders: ['Host', 'localhost', 'X-Note', 'a\nSec-WebSocket-Protocol\nevil', 'Upgrade', 'websocket', 'Connection', 'Upgrade',
-      'Sec-WebSocket-Key', key, 'Sec-WebSocket-Version', '13'],
-    socket: serverEnd,
-  };
+  const req = handMadeRequest(serverEnd, ['Host', 'localhost', 'X-Note', 'a\nSec-WebSocket-Protocol\nevil', 'Upgrade', 'websocket',
+    'Connection', 'Upgrade', 'Sec-WebSocket-Key', key, 'Sec-WebSocket-Version', '13']);
   const seen = collect(clientEnd);
   const ws = await new Promise((resolve) => wss.handleUpgrade(req, serverEnd, Buffer.alloc(0), resolve));
   await until(() => seen.head !== '');

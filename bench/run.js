@@ -23,30 +23,36 @@ function printRows(title, rows, unit) {
   }
 }
 
+/**
+ * Prints named rates with each one's ratio to the rate named `base`.
+ * @param {string} title
+ * @param {[string, string]} columns names of the first two columns
+ * @param {Record<string, number>} rates
+ * @param {string} base
+ * @param {(rate: number) => string} format
+ */
+function printAgainst(title, columns, rates, base, format) {
+  console.log(`\n${title}`);
+  console.log(`| ${columns[0]} | ${columns[1]} | vs ${base} |`);
+  console.log('|---|---:|---:|');
+  for (const [name, rate] of Object.entries(rates)) {
+    console.log(`| ${name} | ${format(rate)} | ${(rate / rates[base]).toFixed(2)}× |`);
+  }
+}
+
 async function main() {
   const { only, rounds, quick } = parseArgs(process.argv.slice(2));
   console.log(`native-ws benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
     `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${rounds} alternated rounds, medians`);
   if (only.includes('receive')) printRows('Receive (messages/s)', await receive(rounds), ' msg/s');
   if (only.includes('floor')) {
-    const rates = await receiveFloor(rounds);
-    console.log('\nReceive 16 KiB binary: the native parser alone (memory-bound floor)');
-    console.log('| path | messages/s | vs ws |');
-    console.log('|---|---:|---:|');
-    for (const [name, rate] of Object.entries(rates)) {
-      console.log(`| ${name} | ${formatRate(rate)} msg/s | ${(rate / rates.ws).toFixed(2)}× |`);
-    }
+    printAgainst('Receive 16 KiB binary: the native parser alone (memory-bound floor)', ['path', 'messages/s'],
+      await receiveFloor(rounds), 'ws', (rate) => `${formatRate(rate)} msg/s`);
   }
   if (only.includes('send')) printRows('Send (messages/s)', await send(rounds), ' msg/s');
   if (only.includes('deflate')) printRows('permessage-deflate echo (messages/s)', await deflateEcho(rounds), ' msg/s');
   if (only.includes('unmask')) {
-    const rates = await unmask(rounds);
-    console.log('\nUnmask 1 MiB in place (bandwidth)');
-    console.log('| operation | bandwidth | vs Buffer.copy |');
-    console.log('|---|---:|---:|');
-    for (const [name, rate] of Object.entries(rates)) {
-      console.log(`| ${name} | ${formatBytes(rate)} | ${(rate / rates['Buffer.copy']).toFixed(2)}× |`);
-    }
+    printAgainst('Unmask 1 MiB in place (bandwidth)', ['operation', 'bandwidth'], await unmask(rounds), 'Buffer.copy', formatBytes);
   }
   if (only.includes('e2e')) {
     const e2e = require('./e2e');
