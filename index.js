@@ -5,11 +5,11 @@
  * The server API follows ws 8; the native primitives are exported too.
  */
 
-const { WebSocket } = require('./lib/websocket');
+const { WebSocket } = require('./lib/connection/websocket');
 const { WebSocketServer } = require('./lib/websocket-server');
 const { accept } = require('./lib/accept');
 const { createWebSocketStream } = require('./lib/stream');
-const { ProtocolError } = require('./lib/native');
+const { ProtocolError } = require('./lib/errors');
 const primitives = require('./lib/primitives');
 
 WebSocket.WebSocket = WebSocket;

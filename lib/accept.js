@@ -5,15 +5,14 @@
 // socket's data events; bytes that follow the header block go to the frame parser.
 
 const { addon } = require('./native');
-const { WebSocket, connectionOptions } = require('./websocket');
-const { abortHandshake, selectProtocol, acceptResponse, UpgradeRequest, LAYOUT_TABLE_WORDS } = require('./upgrade');
-const { checkNumber, typeError } = require('./websocket-server');
+const { WebSocket } = require('./connection/websocket');
+const { abortHandshake, selectProtocol, acceptResponse, UpgradeRequest, LAYOUT_TABLE_WORDS } = require('./handshake/request');
+const { DEFAULTS, checkNumber, connectionOptions } = require('./options');
+const { typeError } = require('./errors');
 const deflate = require('./permessage-deflate');
 const {
   CONNECTING,
   CLOSING,
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  DEFAULT_MAX_HEADER_BYTES,
   kWebSocket,
 } = require('./constants');
 
@@ -68,8 +67,8 @@ function accept(socket, options) {
 function checkSettings(options) {
   if (options === null || typeof options !== 'object') throw typeError('options: must be an object');
   const settings = {
-    handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT,
-    maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+    handshakeTimeout: DEFAULTS.handshakeTimeout,
+    maxHeaderBytes: DEFAULTS.maxHeaderBytes,
     ...options,
   };
   for (const name of ['handshakeTimeout', 'maxHeaderBytes']) {

@@ -1,5 +1,8 @@
 'use strict';
 
+// Fixed values of the WebSocket object: ready states, binary types, and the
+// symbol that links a socket to its WebSocket. Defaults live in options.js.
+
 module.exports = {
   CONNECTING: 0,
   OPEN: 1,
@@ -8,10 +11,6 @@ module.exports = {
   READY_STATES: ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'],
   BINARY_TYPES: ['nodebuffer', 'arraybuffer', 'fragments'],
   EMPTY_BUFFER: Buffer.alloc(0),
-  DEFAULT_MAX_PAYLOAD: 100 * 1024 * 1024,
-  DEFAULT_CLOSE_TIMEOUT: 30 * 1000,
-  DEFAULT_HANDSHAKE_TIMEOUT: 10 * 1000,
-  DEFAULT_MAX_HEADER_BYTES: 16 * 1024,
   kWebSocket: Symbol('native-ws.websocket'),
   NOOP: () => {},
 };

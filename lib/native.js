@@ -4,6 +4,7 @@
 // "Protocol|1002|…", "Panic|…") into proper JS errors.
 
 const path = require('node:path');
+const { ProtocolError, protocolErrorCode } = require('./errors');
 
 let addon;
 try {
@@ -16,38 +17,6 @@ try {
   hint.code = 'ERR_NATIVE_WS_ADDON';
   hint.cause = err;
   throw hint;
-}
-
-/**
- * An error the peer caused; `closeCode` is the code the connection fails with.
- */
-class ProtocolError extends Error {
-  /**
-   * @param {string} message
-   * @param {number} closeCode
-   */
-  constructor(message, closeCode) {
-    super(message);
-    this.name = 'ProtocolError';
-    this.closeCode = closeCode;
-    this.code = protocolErrorCode(closeCode);
-  }
-}
-
-/**
- * The ws-style error code for a close code.
- * @param {number} closeCode
- * @returns {string}
- */
-function protocolErrorCode(closeCode) {
-  switch (closeCode) {
-    case 1007:
-      return 'WS_ERR_INVALID_UTF8';
-    case 1009:
-      return 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-    default:
-      return 'WS_ERR_PROTOCOL';
-  }
 }
 
 /**

@@ -6,10 +6,10 @@
 
 const crypto = require('node:crypto');
 const { addon, call } = require('./native');
-const { Receiver } = require('./receiver');
-const { toBuffer, encodeClosePayload } = require('./websocket');
-const { typeError } = require('./websocket-server');
-const { DEFAULT_MAX_HEADER_BYTES } = require('./constants');
+const { Receiver } = require('./connection/receiver');
+const { toBuffer, encodeClosePayload } = require('./connection/websocket');
+const { typeError } = require('./errors');
+const { DEFAULTS } = require('./options');
 
 /**
  * `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(sha1(key + GUID)).
@@ -43,7 +43,7 @@ class HandshakeError extends Error {
  */
 function parseUpgradeRequest(buffer, options = {}) {
   if (!Buffer.isBuffer(buffer)) throw typeError('buffer: must be a Buffer');
-  const maxHeaderBytes = options.maxHeaderBytes === undefined ? DEFAULT_MAX_HEADER_BYTES : options.maxHeaderBytes;
+  const maxHeaderBytes = options.maxHeaderBytes === undefined ? DEFAULTS.maxHeaderBytes : options.maxHeaderBytes;
   if (!Number.isInteger(maxHeaderBytes) || maxHeaderBytes < 1) {
     const err = new RangeError('maxHeaderBytes: must be a positive integer');
     err.code = 'ERR_OUT_OF_RANGE';
@@ -147,7 +147,7 @@ class FrameParser {
    *   client: true parses a server's (unmasked) frames; maxPayload 0 means no limit
    */
   constructor(options = {}) {
-    const maxPayload = options.maxPayload === undefined ? 100 * 1024 * 1024 : options.maxPayload;
+    const maxPayload = options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload;
     if (typeof maxPayload !== 'number' || maxPayload < 0) {
       const err = new RangeError('maxPayload: must be a number >= 0');
       err.code = 'ERR_OUT_OF_RANGE';

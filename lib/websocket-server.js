@@ -5,10 +5,12 @@
 const EventEmitter = require('node:events');
 const http = require('node:http');
 const { addon } = require('./native');
-const { WebSocket, connectionOptions } = require('./websocket');
-const { abortHandshake, selectProtocol, acceptLines, joinLines, acceptResponse } = require('./upgrade');
+const { WebSocket } = require('./connection/websocket');
+const { DEFAULTS, connectionOptions } = require('./options');
+const { typeError } = require('./errors');
+const { abortHandshake, selectProtocol, acceptLines, joinLines, acceptResponse } = require('./handshake/request');
 const deflate = require('./permessage-deflate');
-const { DEFAULT_MAX_PAYLOAD, DEFAULT_CLOSE_TIMEOUT, kWebSocket } = require('./constants');
+const { kWebSocket } = require('./constants');
 
 const NO_PROTOCOLS = [];
 const RUNNING = 0;
@@ -42,8 +44,8 @@ class WebSocketServer extends EventEmitter {
       throw typeError('options: must be an object');
     }
     options = {
-      maxPayload: DEFAULT_MAX_PAYLOAD,
-      closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+      maxPayload: DEFAULTS.maxPayload,
+      closeTimeout: DEFAULTS.closeTimeout,
       autoPong: true,
       clientTracking: true,
       perMessageDeflate: false,
@@ -267,19 +269,4 @@ function socketOnError() {
   this.destroy();
 }
 
-function typeError(message) {
-  const err = new TypeError(message);
-  err.code = 'ERR_INVALID_ARG_TYPE';
-  return err;
-}
-
-function checkNumber(value, name, min) {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw typeError(`${name}: must be a number`);
-  if (value < min) {
-    const err = new RangeError(`${name}: must be >= ${min}, got ${value}`);
-    err.code = 'ERR_OUT_OF_RANGE';
-    throw err;
-  }
-}
-
-module.exports = { WebSocketServer, checkNumber, typeError };
+module.exports = { WebSocketServer };

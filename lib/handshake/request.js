@@ -3,7 +3,7 @@
 // Pieces of the opening handshake shared by WebSocketServer (requests parsed
 // by Node's http module) and accept() (requests parsed natively).
 
-const { addon } = require('./native');
+const { addon } = require('../native');
 
 /**
  * Writes a refusal and closes the socket.

@@ -14,9 +14,10 @@ const https = require('node:https');
 const net = require('node:net');
 const querystring = require('node:querystring');
 const tls = require('node:tls');
-const { addon, call } = require('./native');
-const deflate = require('./permessage-deflate');
-const { CONNECTING, CLOSING, NOOP } = require('./constants');
+const { addon, call } = require('../native');
+const deflate = require('../permessage-deflate');
+const { CONNECTING, CLOSING, NOOP } = require('../constants');
+const { connectionOptions } = require('../options');
 
 const PROTOCOL_VERSIONS = [13];
 // RFC 6455 §4.1: a subprotocol is a token (RFC 7230 §3.2.6).
@@ -74,7 +75,7 @@ function initAsClient(websocket, address, protocols, options) {
     handshakeTimeout,
     followRedirects: !!options.followRedirects,
     maxRedirects,
-    connection: connectionSettings(options),
+    connection: connectionOptions(options),
     deflateOptions,
     deflateOffer: deflateOptions ? call(addon.deflateClientOffer, deflateOptions) : undefined,
     // A copy of the user's headers (redirects may drop some of them).
@@ -358,24 +359,6 @@ function tlsConnect(options) {
     options.servername = net.isIP(options.host) ? '' : options.host;
   }
   return tls.connect(options);
-}
-
-/**
- * Per-connection options (maxPayload, closeTimeout, autoPong, …) checked the
- * way the server side checks them.
- */
-function connectionSettings(options) {
-  const { connectionOptions } = require('./websocket');
-  if (typeof connectionOptions === 'function') return connectionOptions(options);
-  const picked = {};
-  for (const name of ['maxPayload', 'closeTimeout']) {
-    if (options[name] !== undefined) {
-      checkNonNegative(options[name], name);
-      picked[name] = options[name];
-    }
-  }
-  if (options.autoPong !== undefined) picked.autoPong = !!options.autoPong;
-  return picked;
 }
 
 /** Sets (or, with undefined, removes) a header whatever the case of its existing name. */

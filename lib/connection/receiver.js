@@ -3,7 +3,7 @@
 // Feeds socket chunks to the native parser (one native call per chunk) and
 // turns the compact record table it fills into calls on a handler object.
 
-const { addon, ProtocolError, translateError } = require('./native');
+const { addon, ProtocolError, translateError } = require('../native');
 
 const FLAG_OWNED = 1 << 8;
 const FLAG_COMPRESSED = 1 << 9;

@@ -11,7 +11,7 @@
 // one corked run of writes when it holds large payloads).
 
 const crypto = require('node:crypto');
-const { addon, call } = require('./native');
+const { addon, call } = require('../native');
 
 // Up to this size a server payload is copied next to its header: one write
 // (or one slab slot) is cheaper than two for small frames.

@@ -5,11 +5,11 @@
 // Sender.
 
 const EventEmitter = require('node:events');
-const { addon, call } = require('./native');
+const { addon, call } = require('../native');
 const { Receiver } = require('./receiver');
 const { Sender } = require('./sender');
-const { installEventTarget } = require('./event-target');
-const { EXTENSION, MessageCompressor } = require('./permessage-deflate');
+const { installEventTarget } = require('../event-target');
+const { EXTENSION, MessageCompressor } = require('../permessage-deflate');
 const {
   CONNECTING,
   OPEN,
@@ -18,11 +18,10 @@ const {
   READY_STATES,
   BINARY_TYPES,
   EMPTY_BUFFER,
-  DEFAULT_MAX_PAYLOAD,
-  DEFAULT_CLOSE_TIMEOUT,
   kWebSocket,
   NOOP,
-} = require('./constants');
+} = require('../constants');
+const { DEFAULTS } = require('../options');
 
 const OP_CONTINUATION = 0;
 const OP_TEXT = 1;
@@ -49,7 +48,7 @@ class WebSocket extends EventEmitter {
     this._closeFrameReceived = false;
     this._closeFrameSent = false;
     this._closeMessage = EMPTY_BUFFER;
-    this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+    this._closeTimeout = DEFAULTS.closeTimeout;
     this._closeTimer = null;
     this._compressor = null;
     this._idleTimeout = 0;
@@ -74,7 +73,7 @@ class WebSocket extends EventEmitter {
     this._url = undefined;
     if (address !== null) {
       this._isServer = false;
-      require('./client').initAsClient(this, address, protocols, options);
+      require('../handshake/client').initAsClient(this, address, protocols, options);
     }
   }
 
@@ -129,7 +128,7 @@ class WebSocket extends EventEmitter {
   _setSocket(socket, head, options, protocol = options.protocol, deflate = options.deflate) {
     this._receiver = new Receiver(this, {
       client: !this._isServer,
-      maxPayload: options.maxPayload === undefined ? DEFAULT_MAX_PAYLOAD : options.maxPayload,
+      maxPayload: options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload,
     });
     this._sender = new Sender(socket, { client: !this._isServer });
     if (deflate) this._enableDeflate(deflate);
@@ -563,46 +562,4 @@ function describe(value) {
   return `${typeof value} ${String(value)}`;
 }
 
-const CONNECTION_OPTION_DEFAULTS = {
-  maxPayload: DEFAULT_MAX_PAYLOAD,
-  closeTimeout: DEFAULT_CLOSE_TIMEOUT,
-  autoPong: true,
-  idleTimeout: 0,
-  maxBackpressure: 0,
-  backpressurePolicy: 'drop',
-};
-
-/**
- * Checks the per-connection options shared by WebSocketServer and accept()
- * and returns them with defaults filled in.
- * @param {object} options
- * @returns {{ maxPayload: number, closeTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: string }}
- */
-function connectionOptions(options) {
-  const picked = {};
-  for (const name of Object.keys(CONNECTION_OPTION_DEFAULTS)) {
-    picked[name] = options[name] === undefined ? CONNECTION_OPTION_DEFAULTS[name] : options[name];
-  }
-  for (const name of ['maxPayload', 'closeTimeout', 'idleTimeout', 'maxBackpressure']) {
-    const value = picked[name];
-    if (typeof value !== 'number' || Number.isNaN(value)) {
-      const err = new TypeError(`${name}: must be a number, got ${describe(value)}`);
-      err.code = 'ERR_INVALID_ARG_TYPE';
-      throw err;
-    }
-    if (value < 0) {
-      const err = new RangeError(`${name}: must be >= 0, got ${value}`);
-      err.code = 'ERR_OUT_OF_RANGE';
-      throw err;
-    }
-  }
-  if (picked.backpressurePolicy !== 'drop' && picked.backpressurePolicy !== 'close') {
-    const err = new RangeError(`backpressurePolicy: must be 'drop' or 'close', got ${describe(picked.backpressurePolicy)}`);
-    err.code = 'ERR_OUT_OF_RANGE';
-    throw err;
-  }
-  picked.autoPong = !!picked.autoPong;
-  return picked;
-}
-
-module.exports = { WebSocket, toBuffer, encodeClosePayload, connectionOptions };
+module.exports = { WebSocket, toBuffer, encodeClosePayload };

@@ -1,0 +1,163 @@
+'use strict';
+
+// Every error object native-ws builds: argument errors (TypeError/RangeError
+// naming the argument, with Node's codes), protocol violations (ProtocolError
+// with ws's WS_ERR_* code and the close code), handshake failures, caught
+// native panics, and the few state errors of a WebSocket. Nothing else in lib/
+// sets `err.code`. This module depends on nothing.
+
+/**
+ * An error the peer caused; `closeCode` is the code the connection fails
+ * with and `code` is ws's error code for the rule it broke.
+ */
+class ProtocolError extends Error {
+  /**
+   * @param {string} message
+   * @param {number} closeCode
+   * @param {string} [code] ws's WS_ERR_* code (default: derived from closeCode)
+   */
+  constructor(message, closeCode, code = protocolErrorCode(closeCode)) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.closeCode = closeCode;
+    this.code = code;
+  }
+}
+
+/**
+ * The generic ws error code for a close code, for violations that arrive
+ * without a code of their own.
+ * @param {number} closeCode
+ * @returns {string}
+ */
+function protocolErrorCode(closeCode) {
+  switch (closeCode) {
+    case 1007:
+      return 'WS_ERR_INVALID_UTF8';
+    case 1009:
+      return 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+    default:
+      return 'WS_ERR_PROTOCOL';
+  }
+}
+
+/**
+ * A bad argument or option.
+ * @param {'TypeError'|'RangeError'} kind
+ * @param {string} message names the argument ("maxPayload: must be …")
+ * @param {string} [code] default ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE
+ * @returns {TypeError|RangeError}
+ */
+function argumentError(kind, message, code) {
+  if (kind === 'RangeError') return withCode(new RangeError(message), code || 'ERR_OUT_OF_RANGE');
+  return withCode(new TypeError(message), code || 'ERR_INVALID_ARG_TYPE');
+}
+
+/**
+ * @param {string} message names the argument
+ * @param {string} [code] default ERR_INVALID_ARG_TYPE
+ * @returns {TypeError}
+ */
+function typeError(message, code = 'ERR_INVALID_ARG_TYPE') {
+  return withCode(new TypeError(message), code);
+}
+
+/**
+ * @param {string} message names the argument
+ * @param {string} [code] default ERR_OUT_OF_RANGE
+ * @returns {RangeError}
+ */
+function rangeError(message, code = 'ERR_OUT_OF_RANGE') {
+  return withCode(new RangeError(message), code);
+}
+
+/**
+ * A protocol violation.
+ * @param {string} message
+ * @param {string} code ws's WS_ERR_* code (falls back to the close code's generic one)
+ * @param {number} closeCode
+ * @returns {ProtocolError}
+ */
+function protocolError(message, code, closeCode) {
+  return new ProtocolError(message, closeCode, code || protocolErrorCode(closeCode));
+}
+
+/**
+ * A panic caught in the native core; the connection it happened on fails
+ * with 1011, the process goes on.
+ * @param {string} message
+ * @returns {Error}
+ */
+function panicError(message) {
+  return withCode(new Error(message), 'ERR_NATIVE_WS_PANIC');
+}
+
+/**
+ * A failed opening handshake (either side).
+ * @param {string} message
+ * @param {number} [statusCode] the HTTP status answered or received
+ * @returns {Error}
+ */
+function handshakeError(message, statusCode) {
+  const err = withCode(new Error(message), 'WS_ERR_HANDSHAKE');
+  if (statusCode !== undefined) err.statusCode = statusCode;
+  return err;
+}
+
+/**
+ * send()/ping()/pong() on a WebSocket that is not open.
+ * @param {number} readyState
+ * @param {string} stateName
+ * @returns {Error}
+ */
+function notOpenError(readyState, stateName) {
+  return withCode(new Error(`WebSocket is not open: readyState ${readyState} (${stateName})`), 'ERR_WS_NOT_OPEN');
+}
+
+/**
+ * send() refused because too much is queued for the socket.
+ * @param {string} message
+ * @returns {Error}
+ */
+function backpressureError(message) {
+  return withCode(new Error(message), 'WS_ERR_BACKPRESSURE');
+}
+
+/**
+ * The addon could not be loaded.
+ * @param {string} message
+ * @param {Error} cause
+ * @returns {Error}
+ */
+function addonLoadError(message, cause) {
+  const err = withCode(new Error(message), 'ERR_NATIVE_WS_ADDON');
+  err.cause = cause;
+  return err;
+}
+
+/**
+ * Adds a code to an error (a cause that reaches a user in a handshake failure).
+ * @template {Error} E
+ * @param {E} err
+ * @param {string} code
+ * @returns {E}
+ */
+function withCode(err, code) {
+  err.code = code;
+  return err;
+}
+
+module.exports = {
+  ProtocolError,
+  protocolErrorCode,
+  argumentError,
+  typeError,
+  rangeError,
+  protocolError,
+  panicError,
+  handshakeError,
+  notOpenError,
+  backpressureError,
+  addonLoadError,
+  withCode,
+};
