@@ -50,6 +50,25 @@ for (const kind of h.KINDS) {
       assert.equal(client.frames.length, 1, 'no other frame than the close frame');
     });
 
+    it('own properties named onMessage/onPing/onPong/onClose/onError change nothing: the close frame is echoed and close fires', T, async () => {
+      const srv = await h.startServer(kind);
+      const { client, conn } = await h.connectPair(srv);
+      const called = [];
+      for (const name of ['onMessage', 'onPing', 'onPong', 'onClose', 'onError']) {
+        assert.equal(conn.ws[name], undefined, `${name} is not on the public object`);
+        conn.ws[name] = () => called.push(name);
+      }
+      await client.write(h.frame({ opcode: OP.TEXT, payload: 'still here' }));
+      await conn.waitMessages(1);
+      await client.write(h.close(4002, 'bye'));
+      const echo = await client.nextFrame();
+      assert.equal(echo.opcode, OP.CLOSE);
+      assert.equal(echo.closeCode, 4002);
+      const event = await conn.closed;
+      assert.equal(event.code, 4002);
+      assert.deepEqual(called, []);
+    });
+
     it('(a) server closes: the close event carries the reason the client answered with', T, async () => {
       const srv = await h.startServer(kind);
       const { client, conn } = await h.connectPair(srv);

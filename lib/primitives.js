@@ -155,19 +155,7 @@ class FrameParser {
     }
     this._events = [];
     this._error = null;
-    const events = this._events;
-    this._receiver = new Receiver(
-      {
-        onMessage: (data, isBinary) => events.push({ type: 'message', data, isBinary }),
-        onPing: (data) => events.push({ type: 'ping', data }),
-        onPong: (data) => events.push({ type: 'pong', data }),
-        onClose: (code, reason) => events.push({ type: 'close', code, reason: reason.toString() }),
-        onError: (err) => {
-          this._error = err;
-        },
-      },
-      { client: !!options.client, maxPayload }
-    );
+    this._receiver = new Receiver(parserHandlers, this, { client: !!options.client, maxPayload });
   }
 
   /**
@@ -189,6 +177,25 @@ class FrameParser {
     return events;
   }
 }
+
+// The receiver's handlers for a FrameParser: each event becomes an object.
+const parserHandlers = {
+  message(parser, data, isBinary) {
+    parser._events.push({ type: 'message', data, isBinary });
+  },
+  ping(parser, data) {
+    parser._events.push({ type: 'ping', data });
+  },
+  pong(parser, data) {
+    parser._events.push({ type: 'pong', data });
+  },
+  close(parser, code, reason) {
+    parser._events.push({ type: 'close', code, reason: reason.toString() });
+  },
+  error(parser, err) {
+    parser._error = err;
+  },
+};
 
 module.exports = {
   acceptKey,

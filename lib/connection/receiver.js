@@ -36,21 +36,26 @@ const OP_PING = 9;
 const OP_PONG = 10;
 
 /**
- * @typedef {object} ReceiverHandler
- * @property {(data: Buffer, isBinary: boolean, compressed: boolean) => void} onMessage
- * @property {(data: Buffer) => void} onPing
- * @property {(data: Buffer) => void} onPong
- * @property {(code: number, reason: Buffer) => void} onClose
- * @property {(err: ProtocolError) => void} onError
+ * What a receiver calls, each with its target first. One module-level object
+ * per kind of target (the WebSocket's lives in websocket.js), so nothing of
+ * it is on the target's public surface and no closure is made per connection.
+ * @typedef {object} ReceiverHandlers
+ * @property {(target: any, data: Buffer, isBinary: boolean, compressed: boolean) => void} message
+ * @property {(target: any, data: Buffer) => void} ping
+ * @property {(target: any, data: Buffer) => void} pong
+ * @property {(target: any, code: number, reason: Buffer) => void} close
+ * @property {(target: any, err: ProtocolError) => void} error
  */
 
 class Receiver {
   /**
-   * @param {ReceiverHandler} handler
+   * @param {ReceiverHandlers} handlers
+   * @param {*} target passed first to every handler
    * @param {{ client?: boolean, maxPayload?: number }} [options]
    */
-  constructor(handler, options = {}) {
-    this._handler = handler;
+  constructor(handlers, target, options = {}) {
+    this._handlers = handlers;
+    this._target = target;
     this._client = !!options.client;
     this._maxPayload = options.maxPayload || 0;
     // The native parser is made on the first chunk: a connection that has
@@ -112,7 +117,7 @@ class Receiver {
         const err = new ProtocolError(`internal error in the native parser: ${translateError(cause).message}`, 1011);
         err.code = 'ERR_NATIVE_WS_PANIC';
         err.cause = cause;
-        this._handler.onError(err);
+        this._handlers.error(this._target, err);
         return;
       }
       const count = table[0];
@@ -124,7 +129,7 @@ class Receiver {
       }
       if (errorCode !== 0) {
         this._stopped = true;
-        this._handler.onError(new ProtocolError(parser.lastError() || 'protocol error', errorCode));
+        this._handlers.error(this._target, new ProtocolError(parser.lastError() || 'protocol error', errorCode));
         return;
       }
       start = consumed;
@@ -147,20 +152,20 @@ class Receiver {
         : owned[word0 >>> 16].subarray(offset, offset + length);
     switch (word0 & 0xff) {
       case OP_TEXT:
-        this._handler.onMessage(data, false, (word0 & FLAG_COMPRESSED) !== 0);
+        this._handlers.message(this._target, data, false, (word0 & FLAG_COMPRESSED) !== 0);
         break;
       case OP_BINARY:
-        this._handler.onMessage(data, true, (word0 & FLAG_COMPRESSED) !== 0);
+        this._handlers.message(this._target, data, true, (word0 & FLAG_COMPRESSED) !== 0);
         break;
       case OP_PING:
-        this._handler.onPing(data);
+        this._handlers.ping(this._target, data);
         break;
       case OP_PONG:
-        this._handler.onPong(data);
+        this._handlers.pong(this._target, data);
         break;
       case OP_CLOSE:
         this._stopped = true;
-        this._handler.onClose(word0 >>> 16, data);
+        this._handlers.close(this._target, word0 >>> 16, data);
         break;
     }
   }

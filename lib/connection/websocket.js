@@ -126,7 +126,7 @@ class WebSocket extends EventEmitter {
    * @param {{ options: object, params: object }} [deflate] negotiated permessage-deflate (default: options.deflate)
    */
   _setSocket(socket, head, options, protocol = options.protocol, deflate = options.deflate) {
-    this._receiver = new Receiver(this, {
+    this._receiver = new Receiver(receiverHandlers, this, {
       client: !this._isServer,
       maxPayload: options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload,
     });
@@ -210,28 +210,8 @@ class WebSocket extends EventEmitter {
     this._socket.end();
   }
 
-  // Receiver handler: a complete message.
-  onMessage(data, isBinary) {
-    if (this._binaryType === 'arraybuffer') {
-      data = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
-    } else if (this._binaryType === 'fragments') {
-      data = [data];
-    }
-    this.emit('message', data, isBinary);
-  }
-
-  // Receiver handler: a ping; answered at once unless autoPong is off.
-  onPing(data) {
-    if (this._autoPong && this._readyState === OPEN) this._sender.frame(data, OP_PONG, true, false, NOOP);
-    this.emit('ping', data);
-  }
-
-  onPong(data) {
-    this.emit('pong', data);
-  }
-
-  // Receiver handler: the peer's close frame. Echo it and close TCP (§5.5.1, §7.1.1).
-  onClose(code, reason) {
+  /** The peer's close frame arrived. Echo it and close TCP (§5.5.1, §7.1.1). */
+  _receivedClose(code, reason) {
     this._closeFrameReceived = true;
     this._closeCode = code;
     this._closeMessage = reason;
@@ -246,8 +226,8 @@ class WebSocket extends EventEmitter {
     this._setCloseTimer();
   }
 
-  // Receiver handler: the peer broke the protocol. Fail the connection (§7.1.7).
-  onError(err) {
+  /** The peer broke the protocol. Fail the connection (§7.1.7). */
+  _violated(err) {
     this._failed = true;
     this._socket.removeListener('data', socketOnData);
     this._socket.resume();
@@ -474,6 +454,33 @@ for (const [index, name] of READY_STATES.entries()) {
 }
 
 installEventTarget(WebSocket);
+
+// What the receiver calls for a WebSocket: module-level, so that nothing of it
+// sits on the public object (a user's `ws.onClose = fn` changes nothing here).
+const receiverHandlers = {
+  message(ws, data, isBinary) {
+    if (ws._binaryType === 'arraybuffer') {
+      data = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+    } else if (ws._binaryType === 'fragments') {
+      data = [data];
+    }
+    ws.emit('message', data, isBinary);
+  },
+  // A ping is answered at once unless autoPong is off.
+  ping(ws, data) {
+    if (ws._autoPong && ws._readyState === OPEN) ws._sender.frame(data, OP_PONG, true, false, NOOP);
+    ws.emit('ping', data);
+  },
+  pong(ws, data) {
+    ws.emit('pong', data);
+  },
+  close(ws, code, reason) {
+    ws._receivedClose(code, reason);
+  },
+  error(ws, err) {
+    ws._violated(err);
+  },
+};
 
 // The payloads that echo a close frame without a reason, by code, as the core
 // encodes them; a sent payload is copied or only read, never changed.
