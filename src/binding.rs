@@ -12,13 +12,13 @@ use std::rc::Rc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::close;
-use crate::deflate::{self, Inflater};
-use crate::extension::{self, DeflateConfig};
-use crate::error::{ArgumentError, ArgumentErrorKind, ProtocolError};
-use crate::frame::{self, FrameSpec};
-use crate::handshake;
-use crate::parser::{Event, EventSink, FrameParser as CoreParser, LentBuffer, ParserConfig, Payload, Role};
+use crate::proto::close;
+use crate::deflate::codec::{self as deflate, Inflater};
+use crate::deflate::negotiate::{self, DeflateConfig};
+use crate::proto::error::{ArgumentError, ArgumentErrorKind, ProtocolError};
+use crate::proto::frame::{self, FrameSpec};
+use crate::http::server;
+use crate::proto::parser::{Event, EventSink, FrameParser as CoreParser, LentBuffer, ParserConfig, Payload, Role};
 
 fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
@@ -66,7 +66,7 @@ fn protocol_error(e: ProtocolError) -> Error {
 
 #[napi(js_name = "acceptKey")]
 pub fn accept_key(key: String) -> Result<String> {
-    guard(|| Ok(handshake::accept_key(&key)))
+    guard(|| Ok(server::accept_key(&key)))
 }
 
 /// Result of parsing (and, when complete, validating) an upgrade request.
@@ -109,7 +109,7 @@ impl RequestParse {
         RequestParse { status: status as u32, message, ..Self::empty(true) }
     }
 
-    fn fill_upgrade(&mut self, result: std::result::Result<handshake::Upgrade, handshake::HandshakeError>) {
+    fn fill_upgrade(&mut self, result: std::result::Result<server::Upgrade, server::HandshakeError>) {
         match result {
             Ok(up) => {
                 self.key = up.key;
@@ -135,7 +135,7 @@ fn pairs(raw: &[String]) -> Vec<(&str, &str)> {
 #[napi(js_name = "parseRequest")]
 pub fn parse_request(buf: &[u8], max_header_bytes: u32) -> Result<RequestParse> {
     guard(|| {
-        Ok(match handshake::parse_request(buf, max_header_bytes as usize) {
+        Ok(match server::parse_request(buf, max_header_bytes as usize) {
             Ok(None) => RequestParse::empty(false),
             Err(e) => RequestParse::refused(e.status, e.message),
             Ok(Some((req, used))) => {
@@ -147,7 +147,7 @@ pub fn parse_request(buf: &[u8], max_header_bytes: u32) -> Result<RequestParse> 
                     bytes_used: used as u32,
                     ..RequestParse::empty(true)
                 };
-                out.fill_upgrade(handshake::validate_upgrade(&req.method, req.version_minor, &req.headers));
+                out.fill_upgrade(server::validate_upgrade(&req.method, req.version_minor, &req.headers));
                 out
             }
         })
@@ -158,7 +158,7 @@ pub fn parse_request(buf: &[u8], max_header_bytes: u32) -> Result<RequestParse> 
 /// four more per header follow.
 const LAYOUT_WORDS: usize = 9;
 /// Table words for the most headers a request may have.
-pub const LAYOUT_TABLE_WORDS: usize = LAYOUT_WORDS + 4 * handshake::MAX_HEADER_COUNT;
+pub const LAYOUT_TABLE_WORDS: usize = LAYOUT_WORDS + 4 * server::MAX_HEADER_COUNT;
 
 /// The parts of a parsed upgrade that do not fit the offset table: a refusal,
 /// or the subprotocols and extensions a valid request offers.
@@ -186,7 +186,7 @@ pub fn parse_upgrade_into(buf: &[u8], max_header_bytes: u32, mut table: Uint32Ar
         if table.len() < LAYOUT_TABLE_WORDS {
             return Err(argument_error(ArgumentError::range(format!("table: needs {LAYOUT_TABLE_WORDS} words"))));
         }
-        let layout = match handshake::parse_upgrade(buf, max_header_bytes as usize) {
+        let layout = match server::parse_upgrade(buf, max_header_bytes as usize) {
             Ok(None) => return Ok(Either::A(0)),
             Err(e) => return Ok(Either::B(refusal(e))),
             Ok(Some(layout)) => layout,
@@ -217,7 +217,7 @@ pub fn parse_upgrade_into(buf: &[u8], max_header_bytes: u32, mut table: Uint32Ar
     })
 }
 
-fn refusal(e: handshake::HandshakeError) -> UpgradeDetails {
+fn refusal(e: server::HandshakeError) -> UpgradeDetails {
     UpgradeDetails { status: e.status as u32, message: e.message, protocols: Vec::new(), extensions: None }
 }
 
@@ -228,7 +228,7 @@ fn refusal(e: handshake::HandshakeError) -> UpgradeDetails {
 pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<Either<String, RequestParse>> {
     guard(|| {
         let minor = version_minor.min(255) as u8;
-        Ok(upgrade_check(handshake::validate_upgrade(&method, minor, &pairs(&raw_headers))))
+        Ok(upgrade_check(server::validate_upgrade(&method, minor, &pairs(&raw_headers))))
     })
 }
 
@@ -244,13 +244,13 @@ pub fn validate_upgrade_joined(method: String, version_minor: u32, joined: Strin
             return Ok(None);
         }
         let headers: Vec<(&str, &str)> = parts.chunks(2).map(|p| (p[0], p.get(1).copied().unwrap_or(""))).collect();
-        Ok(Some(upgrade_check(handshake::validate_upgrade(&method, version_minor.min(255) as u8, &headers))))
+        Ok(Some(upgrade_check(server::validate_upgrade(&method, version_minor.min(255) as u8, &headers))))
     })
 }
 
 /// The key alone for a valid request that offers no subprotocol and no
 /// extension (the common case, one string back); otherwise everything.
-fn upgrade_check(result: std::result::Result<handshake::Upgrade, handshake::HandshakeError>) -> Either<String, RequestParse> {
+fn upgrade_check(result: std::result::Result<server::Upgrade, server::HandshakeError>) -> Either<String, RequestParse> {
     if let Ok(up) = &result {
         if up.protocols.is_empty() && up.extensions.is_none() {
             return Either::A(up.key.clone());
@@ -263,18 +263,18 @@ fn upgrade_check(result: std::result::Result<handshake::Upgrade, handshake::Hand
 
 #[napi(js_name = "acceptResponseLines")]
 pub fn accept_response_lines(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<Vec<String>> {
-    guard(|| Ok(handshake::accept_response_lines(&key, protocol.as_deref(), extensions.as_deref())))
+    guard(|| Ok(server::accept_response_lines(&key, protocol.as_deref(), extensions.as_deref())))
 }
 
 /// The complete 101 response in one string.
 #[napi(js_name = "acceptResponse")]
 pub fn accept_response(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<String> {
-    guard(|| Ok(handshake::accept_response(&key, protocol.as_deref(), extensions.as_deref())))
+    guard(|| Ok(server::accept_response(&key, protocol.as_deref(), extensions.as_deref())))
 }
 
 #[napi(js_name = "errorResponse")]
 pub fn error_response(status: u32, message: String) -> Result<String> {
-    guard(|| Ok(handshake::error_response(status.min(999) as u16, &message)))
+    guard(|| Ok(server::error_response(status.min(999) as u16, &message)))
 }
 
 /// A 4-byte masking key from JS; `name` is the argument named in the error.
@@ -719,7 +719,7 @@ pub fn write_frame_headers(mut slab: BufferSlice, table: &[u32], count: u32) -> 
             slab[at..at + header_len].copy_from_slice(&header[..header_len]);
             if let Some(key) = mask {
                 let payload_at = at + header_len;
-                crate::mask::apply_mask(&mut slab[payload_at..payload_at + len], key, 0);
+                crate::proto::mask::apply_mask(&mut slab[payload_at..payload_at + len], key, 0);
             }
         }
         Ok(())
@@ -731,7 +731,7 @@ pub fn write_frame_headers(mut slab: BufferSlice, table: &[u32], count: u32) -> 
 pub fn apply_mask(mut data: BufferSlice, key: &[u8]) -> Result<()> {
     guard(|| {
         let key = mask_key(key, "key")?;
-        crate::mask::apply_mask(&mut data, key, 0);
+        crate::proto::mask::apply_mask(&mut data, key, 0);
         Ok(())
     })
 }
@@ -793,7 +793,7 @@ pub fn negotiate_deflate(header: String, options: DeflateOptions) -> Result<Defl
             server_max_window_bits: 15,
             client_max_window_bits: 15,
         };
-        match extension::negotiate(&header, &deflate_config(&options)) {
+        match negotiate::negotiate(&header, &deflate_config(&options)) {
             Ok(None) => {}
             Ok(Some((params, response))) => {
                 out.response = Some(response);
@@ -861,7 +861,7 @@ impl Deflater {
 /// options; throws a RangeError naming a bad field.
 #[napi(js_name = "deflateClientOffer")]
 pub fn deflate_client_offer(options: DeflateOptions) -> Result<String> {
-    guard(|| extension::client_offer(&deflate_config(&options)).map_err(|e| argument_error(e.into())))
+    guard(|| negotiate::client_offer(&deflate_config(&options)).map_err(|e| argument_error(e.into())))
 }
 
 /// Outcome of checking a server's permessage-deflate answer.
@@ -881,7 +881,7 @@ pub struct DeflateClientAcceptance {
 #[napi(js_name = "acceptDeflateResponse")]
 pub fn accept_deflate_response(header: String, options: DeflateOptions) -> Result<DeflateClientAcceptance> {
     guard(|| {
-        Ok(match extension::accept_response(&header, &deflate_config(&options)) {
+        Ok(match negotiate::accept_response(&header, &deflate_config(&options)) {
             Ok(params) => DeflateClientAcceptance {
                 ok: true,
                 message: String::new(),

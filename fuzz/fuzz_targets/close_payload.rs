@@ -11,8 +11,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use native_ws::close::{decode_close, encode_close, is_valid_code};
-use native_ws::error::ArgumentErrorKind;
+use native_ws::proto::close::{decode_close, encode_close, is_valid_code};
+use native_ws::proto::error::ArgumentErrorKind;
 
 /// RFC 6455 §7.4.1/§7.4.2 and the IANA registry: codes an endpoint may send.
 fn sendable(code: u16) -> bool {

@@ -18,10 +18,10 @@
 
 use libfuzzer_sys::arbitrary::{Result as ArbResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use native_ws::close::{encode_close, is_valid_code};
-use native_ws::deflate::{Deflater, Inflater};
-use native_ws::frame::{encode_frame, opcode, FrameSpec};
-use native_ws::parser::{Event, FrameParser, ParserConfig, Payload, Role};
+use native_ws::proto::close::{encode_close, is_valid_code};
+use native_ws::deflate::codec::{Deflater, Inflater};
+use native_ws::proto::frame::{encode_frame, opcode, FrameSpec};
+use native_ws::proto::parser::{Event, FrameParser, ParserConfig, Payload, Role};
 
 /// An event with its payload resolved to bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ fn resolve(chunk: &[u8], payload: Payload) -> Vec<u8> {
         }
         Payload::Owned(v) => v,
         Payload::Lent(v) => {
-            assert!(v.len() as u64 <= native_ws::parser::MAX_LENT, "lent buffer over MAX_LENT");
+            assert!(v.len() as u64 <= native_ws::proto::parser::MAX_LENT, "lent buffer over MAX_LENT");
             v
         }
     }

@@ -12,7 +12,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use native_ws::handshake::{
+use native_ws::http::server::{
     accept_key, accept_response_lines, error_response, join_response, parse_request,
     validate_upgrade,
 };

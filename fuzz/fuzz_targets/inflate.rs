@@ -16,7 +16,7 @@
 
 use libfuzzer_sys::arbitrary::{Result as ArbResult, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use native_ws::deflate::{Deflater, InflateError, Inflater};
+use native_ws::deflate::codec::{Deflater, InflateError, Inflater};
 
 #[derive(Debug, PartialEq, Eq)]
 enum Kind {

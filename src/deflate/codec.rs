@@ -31,8 +31,8 @@ use std::fmt;
 
 use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush, Status};
 
-use crate::error::{code, ProtocolError};
-use crate::extension::{check_range, check_window_bits, ConfigError, DeflateConfig, DeflateParams};
+use crate::proto::error::{code, ProtocolError};
+use crate::deflate::negotiate::{check_range, check_window_bits, ConfigError, DeflateConfig, DeflateParams};
 
 /// The empty stored block a sync flush ends with. The sender strips it, the
 /// receiver appends it back (RFC 7692 §7.2.1, §7.2.2).

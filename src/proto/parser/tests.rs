@@ -1,5 +1,5 @@
 use super::*;
-use crate::frame::{encode_frame, FrameSpec};
+use crate::proto::frame::{encode_frame, FrameSpec};
 
 const KEY: Option<[u8; 4]> = Some([0x11, 0x22, 0x33, 0x44]);
 
@@ -15,7 +15,7 @@ fn raw_frame(fin: bool, rsv1: bool, op: u8, payload: &[u8], mask: Option<[u8; 4]
         Ok(bytes) => bytes,
         Err(_) => {
             let mut header = [0u8; MAX_HEADER_LEN];
-            let n = crate::frame::write_header(&mut header, fin, rsv1, op, payload.len(), mask);
+            let n = crate::proto::frame::write_header(&mut header, fin, rsv1, op, payload.len(), mask);
             let mut out = header[..n].to_vec();
             let start = out.len();
             out.extend_from_slice(payload);
@@ -350,7 +350,7 @@ fn bounded_sink_resumes_where_it_stopped() {
 
 mod compressed {
     use super::*;
-    use crate::deflate::{Deflater, Inflater};
+    use crate::deflate::codec::{Deflater, Inflater};
 
     fn deflate_parser(max_payload: u64) -> FrameParser {
         let mut parser = FrameParser::new(ParserConfig { max_payload, ..server() });

@@ -1,8 +1,8 @@
 //! Close frame payloads (RFC 6455 §5.5.1, §7.4): a 2-byte big-endian status
 //! code followed by a UTF-8 reason, at most 125 bytes in all.
 
-use crate::error::{code, ArgumentError, ProtocolError};
-use crate::utf8;
+use crate::proto::error::{code, ArgumentError, ProtocolError};
+use crate::proto::utf8;
 
 /// Longest reason that fits a control frame beside the 2-byte code.
 pub const MAX_REASON_BYTES: usize = 123;
@@ -95,7 +95,7 @@ mod tests {
     fn reason_limit() {
         assert!(encode_close(Some(1000), &[b'a'; 123]).is_ok());
         let err = encode_close(Some(1000), &[b'a'; 124]).unwrap_err();
-        assert_eq!(err.kind, crate::error::ArgumentErrorKind::Range);
+        assert_eq!(err.kind, crate::proto::error::ArgumentErrorKind::Range);
     }
 
     #[test]

@@ -8,12 +8,12 @@
 //! (fragmented, compressed or very large messages) is assembled in a `Vec`. The first protocol violation is returned as an error carrying
 //! its close code; after it, or after a close frame, all input is ignored.
 
-use crate::close::decode_close;
-use crate::deflate::{InflateError, Inflater};
-use crate::error::{code, ProtocolError};
-use crate::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
-use crate::mask::{apply_mask, extend_unmasked, unmask_into};
-use crate::utf8::{self, Utf8Validator};
+use crate::proto::close::decode_close;
+use crate::deflate::codec::{InflateError, Inflater};
+use crate::proto::error::{code, ProtocolError};
+use crate::proto::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use crate::proto::mask::{apply_mask, extend_unmasked, unmask_into};
+use crate::proto::utf8::{self, Utf8Validator};
 
 /// Which side this parser reads for: a server reads masked client frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Frame headers (RFC 6455 §5.2): decoding, encoding, and one-shot frames.
 
-use crate::error::{code, ArgumentError, ProtocolError};
-use crate::mask::apply_mask;
+use crate::proto::error::{code, ArgumentError, ProtocolError};
+use crate::proto::mask::apply_mask;
 
 pub mod opcode {
     pub const CONTINUATION: u8 = 0x0;

@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use crate::error::ArgumentError;
+use crate::proto::error::ArgumentError;
 
 /// The registered extension name (RFC 7692 §7).
 pub const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
@@ -187,9 +187,9 @@ impl From<ParseError> for NegotiationError {
     }
 }
 
-impl From<NegotiationError> for crate::handshake::HandshakeError {
+impl From<NegotiationError> for crate::http::server::HandshakeError {
     fn from(e: NegotiationError) -> Self {
-        crate::handshake::HandshakeError { status: e.status(), message: e.to_string() }
+        crate::http::server::HandshakeError { status: e.status(), message: e.to_string() }
     }
 }
 
@@ -685,7 +685,7 @@ mod tests {
     fn syntax_error_fails_the_handshake_with_400() {
         let err = negotiate("permessage-deflate; a=\"", &DeflateConfig::default()).unwrap_err();
         assert_eq!(err.status(), 400);
-        let handshake: crate::handshake::HandshakeError = err.into();
+        let handshake: crate::http::server::HandshakeError = err.into();
         assert_eq!(handshake.status, 400);
     }
 

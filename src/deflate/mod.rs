@@ -1,0 +1,4 @@
+//! permessage-deflate (RFC 7692): negotiation on both sides and the codec.
+
+pub mod codec;
+pub mod negotiate;
