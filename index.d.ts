@@ -34,8 +34,6 @@ declare class WebSocket extends EventEmitter {
   readonly protocol: string;
   readonly readyState: 0 | 1 | 2 | 3;
   readonly url: string | undefined;
-  /** The handshake request, on WebSockets made by accept(). */
-  upgradeReq?: WebSocket.AcceptedRequest;
 
   onopen: ((event: WebSocket.Event) => void) | null;
   onmessage: ((event: WebSocket.MessageEvent) => void) | null;
@@ -173,8 +171,15 @@ declare namespace WebSocket {
     /** Request header block limit in bytes (default 16 KiB); over it the answer is 431. */
     maxHeaderBytes?: number;
     autoPong?: boolean;
+    /** Accept only this path (400 otherwise). */
+    path?: string;
     handleProtocols?: (protocols: Set<string>, request: AcceptedRequest) => string | false;
-    verifyClient?: (info: { origin: string | undefined; secure: boolean; req: AcceptedRequest }) => boolean;
+    verifyClient?:
+      | ((info: { origin: string | undefined; secure: boolean; req: AcceptedRequest }) => boolean)
+      | ((
+          info: { origin: string | undefined; secure: boolean; req: AcceptedRequest },
+          callback: (res: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void
+        ) => void);
   }
 
   /** permessage-deflate settings (RFC 7692), as ws's `perMessageDeflate` object. */

@@ -6,6 +6,8 @@
  */
 
 const { WebSocket } = require('./lib/connection/websocket');
+// Installs the client handshake under `new WebSocket(url)`.
+require('./lib/handshake/client');
 const { WebSocketServer } = require('./lib/websocket-server');
 const { accept } = require('./lib/accept');
 const { createWebSocketStream } = require('./lib/stream');

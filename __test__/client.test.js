@@ -275,16 +275,16 @@ for (const kind of ['native', 'ws']) {
       assert.equal(offered, 'permessage-deflate; client_max_window_bits');
       assert.equal(ws.extensions, 'permessage-deflate');
       const text = 'all work and no play makes jack a dull boy. '.repeat(3000);
-      const written = ws._socket.bytesWritten;
+      const written = ws._seam.socket.bytesWritten;
       ws.send(text);
       await new Promise((resolve) => (conn.messages.length ? resolve() : conn.ws.once('message', () => setImmediate(resolve))));
       assert.equal(conn.messages[0].data.toString(), text);
-      assert.ok(ws._socket.bytesWritten - written < text.length / 10, 'the client compressed its message');
-      const read = ws._socket.bytesRead;
+      assert.ok(ws._seam.socket.bytesWritten - written < text.length / 10, 'the client compressed its message');
+      const read = ws._seam.socket.bytesRead;
       const echoed = nextMessage(ws);
       conn.ws.send(text);
       assert.equal((await echoed).data.toString(), text);
-      assert.ok(ws._socket.bytesRead - read < text.length / 10, 'the server compressed its message');
+      assert.ok(ws._seam.socket.bytesRead - read < text.length / 10, 'the server compressed its message');
       // Several messages in a row (context takeover on both sides).
       for (let i = 0; i < 3; i++) {
         const next = nextMessage(ws);
@@ -788,7 +788,7 @@ describe('wss:', () => {
         const srv = await secureServer(creds, kind);
         const ws = client(srv.url, { ca: creds.cert });
         await opened(ws);
-        assert.equal(ws._socket.encrypted, true);
+        assert.equal(ws._seam.socket.encrypted, true);
         const echo = nextMessage(ws);
         ws.send(REASON);
         assert.equal((await echo).data.toString(), REASON);

@@ -6,12 +6,13 @@
 
 const { describe, it, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const net = require('node:net');
 const { once } = require('node:events');
 const h = require('./helpers');
 
 const { OP } = h;
-const { WebSocket } = h.lib;
+const { WebSocket, WebSocketServer } = h.lib;
 const T = { timeout: 10000 };
 
 afterEach(h.closeAll);
@@ -227,48 +228,108 @@ for (const kind of h.KINDS) {
   });
 }
 
-describe('opening handshake: WebSocketServer only', () => {
-  it('verifyClient with a callback can refuse with its own status and headers', T, async () => {
-    const srv = await h.startServer('wss', {
-      verifyClient: (info, cb) => setImmediate(() => cb(false, 403, 'Go away', { 'X-Reason': 'test' })),
+for (const kind of h.KINDS) {
+  // One server handshake serves both: these once differed between them.
+  describe(`opening handshake, the same on both servers (${kind})`, () => {
+    /** Listens to 'headers' where this kind of server emits it. */
+    function onHeaders(srv, listener) {
+      if (kind === 'wss') srv.wss.on('headers', listener);
+      else srv.on('accepted', (conn) => conn.ws.on('headers', listener));
+    }
+
+    it('verifyClient with a callback can refuse with its own status and headers', T, async () => {
+      const srv = await h.startServer(kind, {
+        verifyClient: (info, cb) => setImmediate(() => cb(false, 403, 'Go away', { 'X-Reason': 'test' })),
+      });
+      const res = await refused(srv, h.upgradeRequest(), 403);
+      assert.equal(res.headers['x-reason'], 'test');
     });
-    const res = await refused(srv, h.upgradeRequest(), 403);
-    assert.equal(res.headers['x-reason'], 'test');
-  });
 
-  it('verifyClient with a callback can accept', T, async () => {
-    const srv = await h.startServer('wss', { verifyClient: (info, cb) => setImmediate(() => cb(true)) });
-    const { conn } = await h.connectPair(srv);
-    assert.equal(conn.ws.readyState, WebSocket.OPEN);
-  });
-
-  it('a path that does not match the path option is refused with 400', T, async () => {
-    const srv = await h.startServer('wss', { path: '/chat' });
-    await refused(srv, h.upgradeRequest({ path: '/other' }), 400);
-  });
-
-  it('the path option matches with a query string', T, async () => {
-    const srv = await h.startServer('wss', { path: '/chat' });
-    const { conn } = await h.connectPair(srv, { path: '/chat?room=1' });
-    assert.equal(conn.req.url, '/chat?room=1');
-  });
-
-  it("the 'headers' event lets the user add a header the client sees", T, async () => {
-    const srv = await h.startServer('wss');
-    let seenReq;
-    srv.wss.on('headers', (headers, req) => {
-      assert.ok(Array.isArray(headers));
-      assert.equal(headers[0], 'HTTP/1.1 101 Switching Protocols');
-      seenReq = req;
-      headers.push('X-Custom: hello');
-      headers.push('Set-Cookie: a=b');
+    it('verifyClient with a callback can accept; frames sent meanwhile are kept', T, async () => {
+      const srv = await h.startServer(kind, { verifyClient: (info, cb) => setTimeout(() => cb(true), 20) });
+      const { conn } = await h.connectPair(srv, { head: h.text('while verifying') });
+      assert.equal(conn.ws.readyState, WebSocket.OPEN);
+      await conn.waitMessages(1);
+      assert.equal(conn.messages[0].data.toString(), 'while verifying');
     });
-    const { client, conn } = await h.connectPair(srv);
-    assert.equal(client.response.headers['x-custom'], 'hello');
-    assert.equal(client.response.headers['set-cookie'], 'a=b');
-    assert.equal(seenReq, conn.req);
+
+    it('verifyClient sees secure: false on plain TCP and the origin header', T, async () => {
+      let seen;
+      const srv = await h.startServer(kind, {
+        verifyClient: (info) => {
+          seen = info;
+          return true;
+        },
+      });
+      const { conn } = await h.connectPair(srv, { headers: { Origin: 'http://example.test' } });
+      assert.equal(seen.secure, false);
+      assert.equal(seen.origin, 'http://example.test');
+      assert.equal(seen.req, conn.req);
+    });
+
+    it('a throwing verifyClient or handleProtocols is answered 500', T, async () => {
+      for (const make of [() => ({ verifyClient: () => { throw new Error('boom'); } }), () => ({ handleProtocols: () => { throw new Error('boom'); } })]) {
+        const options = make();
+        if (kind === 'accept') {
+          const srv = await h.startServer(kind, options);
+          const res = await h.rawHttp(srv.port, h.upgradeRequest({ protocols: ['chat'] }));
+          assert.equal(res.status, 500);
+          const conn = srv.conns[0];
+          await conn.closed;
+          // accept(): the error reaches the WebSocket's 'error' listeners.
+          assert.equal(conn.errors.length, 1);
+          assert.equal(conn.errors[0].message, 'boom');
+          assert.equal(conn.errors[0].statusCode, 500);
+          await srv.close();
+          continue;
+        }
+        // WebSocketServer: handleUpgrade answers 500, then rethrows to its caller.
+        const wss = new WebSocketServer({ noServer: true, ...options });
+        const thrown = [];
+        const server = h.trackServer(http.createServer());
+        server.on('upgrade', (req, socket, head) => {
+          try {
+            wss.handleUpgrade(req, socket, head, () => assert.fail('must not open'));
+          } catch (err) {
+            thrown.push(err);
+          }
+        });
+        await new Promise((resolve) => server.listen(0, h.HOST, resolve));
+        const res = await h.rawHttp(server.address().port, h.upgradeRequest({ protocols: ['chat'] }));
+        assert.equal(res.status, 500);
+        assert.equal(thrown.length, 1);
+        assert.equal(thrown[0].message, 'boom');
+      }
+    });
+
+    it('a path that does not match the path option is refused with 400', T, async () => {
+      const srv = await h.startServer(kind, { path: '/chat' });
+      await refused(srv, h.upgradeRequest({ path: '/other' }), 400);
+    });
+
+    it('the path option matches with a query string', T, async () => {
+      const srv = await h.startServer(kind, { path: '/chat' });
+      const { conn } = await h.connectPair(srv, { path: '/chat?room=1' });
+      assert.equal(conn.req.url, '/chat?room=1');
+    });
+
+    it("the 'headers' event lets the user add a header the client sees", T, async () => {
+      const srv = await h.startServer(kind);
+      let seenReq;
+      onHeaders(srv, (headers, req) => {
+        assert.ok(Array.isArray(headers));
+        assert.equal(headers[0], 'HTTP/1.1 101 Switching Protocols');
+        seenReq = req;
+        headers.push('X-Custom: hello');
+        headers.push('Set-Cookie: a=b');
+      });
+      const { client, conn } = await h.connectPair(srv);
+      assert.equal(client.response.headers['x-custom'], 'hello');
+      assert.equal(client.response.headers['set-cookie'], 'a=b');
+      assert.equal(seenReq, conn.req);
+    });
   });
-});
+}
 
 describe('opening handshake: accept() only', () => {
   it('a header block over 16 KiB is refused with 431', T, async () => {
@@ -382,7 +443,8 @@ describe('opening handshake: accept() only', () => {
     assert.equal(reqs[1].url, '/second');
     assert.equal(reqs[1].headers['x-dup'], 'other');
     assert.equal(req.socket, srv.conns[0].socket);
-    assert.equal(srv.conns[0].ws.upgradeReq, req);
+    assert.equal(srv.conns[0].openRequest, req, "'open' carries the request");
+    assert.equal('upgradeReq' in srv.conns[0].ws, false);
     req.headers = { replaced: 'yes' };
     assert.deepEqual(req.headers, { replaced: 'yes' });
     assert.ok('headers' in req && 'rawHeaders' in req);

@@ -69,7 +69,7 @@ async function saturate(ws) {
   const chunk = Buffer.alloc(256 * 1024, 1);
   // Sends reach the socket at the end of the tick; fill until the socket
   // itself holds more than the limit after the kernel took what it could.
-  while (ws._socket.writableLength <= ws._maxBackpressure) {
+  while (ws._seam.queuedBytes <= ws._maxBackpressure) {
     while (ws.bufferedAmount <= ws._maxBackpressure) ws.send(chunk);
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -139,7 +139,7 @@ test('pause() stops reading the socket and resume() delivers what waited', async
   await client.write(text('while paused'));
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(conn.messages.length, 0, 'no message while paused');
-  assert.equal(conn.ws._socket.isPaused(), true, 'the socket itself is paused');
+  assert.equal(conn.ws._seam.socket.isPaused(), true, 'the socket itself is paused');
   conn.ws.resume();
   const [message] = await withTimeout(conn.waitMessages(1), 5000, 'the message after resume');
   assert.equal(message.data.toString(), 'while paused');

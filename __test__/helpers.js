@@ -417,8 +417,10 @@ class Conn {
     this.closeEvents = [];
     this.log = [];
     this.opened = false;
-    ws.on('open', () => {
+    ws.on('open', (req) => {
       this.opened = true;
+      // accept()'s 'open' carries the request.
+      this.openRequest = req;
       this.log.push('open');
     });
     ws.on('message', (data, isBinary) => {
@@ -516,7 +518,10 @@ async function startServer(kind, options = {}) {
       conn.socket = socket;
       fixture.conns.push(conn);
       fixture.emit('accepted', conn);
-      ws.on('open', () => opened(conn));
+      ws.on('open', (req) => {
+        conn.req = req;
+        opened(conn);
+      });
     });
     fixture.server = server;
     await new Promise((resolve) => server.listen(0, HOST, resolve));

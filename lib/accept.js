@@ -1,31 +1,26 @@
 'use strict';
 
 // accept(socket): the WebSocket handshake on a raw socket, for servers written
-// as `net.createServer(socket => …)`. The request is parsed natively from the
-// socket's data events; bytes that follow the header block go to the frame parser.
+// as `net.createServer(socket => …)`. This module is only a request source:
+// it collects the request from the socket's data events (parsed natively,
+// with handshakeTimeout and maxHeaderBytes) and hands it to the one server
+// handshake (lib/handshake/server.js), as that handshake's host. Bytes that
+// follow the header block go to the connection once it is open.
 
-const { addon } = require('./native');
 const { WebSocket } = require('./connection/websocket');
-const { abortHandshake, selectProtocol, acceptResponse, UpgradeRequest, LAYOUT_TABLE_WORDS } = require('./handshake/request');
-const { DEFAULTS, checkNumber, connectionOptions } = require('./options');
-const { typeError } = require('./errors');
-const deflate = require('./permessage-deflate');
-const {
-  CONNECTING,
-  CLOSING,
-  kWebSocket,
-} = require('./constants');
-
-// Filled by addon.parseUpgradeInto and read at once; shared by all handshakes.
-const layout = new Uint32Array(LAYOUT_TABLE_WORDS);
-const NO_PROTOCOLS = [];
+const { DEFAULTS, checkNumber, checkObject } = require('./options');
+const { typeError, handshakeError, withCode } = require('./errors');
+const { ServerHandshake } = require('./handshake/server');
+const { parseRawRequest, writeRefusal } = require('./handshake/request');
+const { CONNECTING, NOOP, kWebSocket } = require('./constants');
 
 /**
  * Performs the server handshake on `socket` and returns a WebSocket that
- * emits 'open' (with the request) once the 101 response is written; the
- * request also stays on `ws.upgradeReq`. A bad request is answered
- * with 400/426/431 and closed; the WebSocket then emits 'error' (if listened
- * to) and 'close' with 1006.
+ * emits 'open' (with the request) once the 101 response is written. A
+ * refused request is answered (400/426/431, 401 or verifyClient's own
+ * status, 500 if handleProtocols or verifyClient throws) and closed; the
+ * WebSocket then emits 'error' (if listened to) and 'close' with 1006.
+ * Before 'open' it may emit 'headers' (lines, req), as WebSocketServer does.
  * @param {import('stream').Duplex} socket
  * @param {object} [options]
  * @param {number} [options.maxPayload] bytes per message, default 100 MiB
@@ -36,8 +31,9 @@ const NO_PROTOCOLS = [];
  * @param {number} [options.idleTimeout] seconds without data before a ping (0: off)
  * @param {number} [options.maxBackpressure] bytes queued beyond which send() is refused (0: no limit)
  * @param {'drop'|'close'} [options.backpressurePolicy]
+ * @param {string} [options.path] accept only this path (400 otherwise)
  * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
- * @param {Function} [options.verifyClient] (info) => boolean; false answers 401
+ * @param {Function} [options.verifyClient] (info) => boolean, or (info, cb) => void; refusing answers 401
  * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
  * @returns {WebSocket}
  */
@@ -45,65 +41,64 @@ function accept(socket, options) {
   if (!socket || typeof socket.on !== 'function' || typeof socket.write !== 'function') {
     throw typeError('socket: must be a net.Socket or another stream.Duplex');
   }
-  const settings = options === undefined ? defaultSettings() : checkSettings(options);
+  const settings = options === undefined ? defaultSettings() : acceptSettings(options);
   const ws = new WebSocket(null);
-  const handshake = new PendingHandshake(ws, socket, settings);
-  ws._handshake = handshake;
+  const pending = new PendingHandshake(ws, socket, settings);
+  ws._opening = pending;
   socket[kWebSocket] = ws;
   socket.on('data', handshakeOnData);
   socket.on('end', handshakeOnGone);
   socket.on('close', handshakeOnGone);
   socket.on('error', handshakeOnError);
   if (settings.handshakeTimeout > 0) {
-    handshake.timer = setTimeout(handshakeTimedOut, settings.handshakeTimeout, handshake);
+    pending.timer = setTimeout(handshakeTimedOut, settings.handshakeTimeout, pending);
   }
   return ws;
 }
 
 /**
- * Checks accept()'s options and fills in the defaults.
+ * Checks accept()'s options: its own two, and the handshake's.
  * @param {object} options
  */
-function checkSettings(options) {
-  if (options === null || typeof options !== 'object') throw typeError('options: must be an object');
-  const settings = {
-    handshakeTimeout: DEFAULTS.handshakeTimeout,
-    maxHeaderBytes: DEFAULTS.maxHeaderBytes,
-    ...options,
-  };
-  for (const name of ['handshakeTimeout', 'maxHeaderBytes']) {
-    checkNumber(settings[name], name, 0);
-  }
-  settings.connection = connectionOptions(settings);
-  settings.deflateOptions = deflate.normalizeOptions(settings.perMessageDeflate);
-  return settings;
+function acceptSettings(options) {
+  checkObject(options);
+  const handshakeTimeout = options.handshakeTimeout === undefined ? DEFAULTS.handshakeTimeout : options.handshakeTimeout;
+  const maxHeaderBytes = options.maxHeaderBytes === undefined ? DEFAULTS.maxHeaderBytes : options.maxHeaderBytes;
+  checkNumber(handshakeTimeout, 'handshakeTimeout');
+  checkNumber(maxHeaderBytes, 'maxHeaderBytes');
+  return { handshakeTimeout, maxHeaderBytes, handshake: new ServerHandshake(options) };
 }
 
 // The settings of accept(socket) without options: checked once, never changed.
 let defaults = null;
 function defaultSettings() {
-  if (defaults === null) defaults = checkSettings({});
+  if (defaults === null) defaults = acceptSettings({});
   return defaults;
 }
 
 // Handshake listeners, shared by every connection: `this` is the socket.
 function handshakeOnData(chunk) {
-  this[kWebSocket]._handshake.data(chunk);
+  this[kWebSocket]._opening.data(chunk);
 }
 
 function handshakeOnGone() {
-  this[kWebSocket]._handshake.fail(null, 'connection closed during the handshake');
+  const pending = this[kWebSocket]._opening;
+  if (pending) pending.fail(null, 'connection closed during the handshake');
 }
 
 function handshakeOnError(err) {
-  this[kWebSocket]._handshake.fail(null, err.message);
+  const pending = this[kWebSocket]._opening;
+  if (pending) pending.fail(null, err.message);
 }
 
-function handshakeTimedOut(handshake) {
-  handshake.fail(408, 'handshake timed out');
+function handshakeTimedOut(pending) {
+  pending.fail(408, 'handshake timed out');
 }
 
-/** Collects the request from data events until its header block ends. */
+/**
+ * One accept()ed socket until its handshake ends: collects the request, runs
+ * the server handshake as its host, and fails the WebSocket when refused.
+ */
 class PendingHandshake {
   constructor(ws, socket, settings) {
     this.ws = ws;
@@ -111,52 +106,36 @@ class PendingHandshake {
     this.settings = settings;
     // Bytes of an unfinished request.
     this.received = null;
+    // Bytes after the request, for the connection.
+    this.rest = null;
     this.timer = null;
   }
 
+  /** @param {Buffer} chunk */
   data(chunk) {
     const buffer = this.received === null ? chunk : Buffer.concat([this.received, chunk]);
-    const result = addon.parseUpgradeInto(buffer, this.settings.maxHeaderBytes, layout);
-    if (result === 0) {
+    const parsed = parseRawRequest(buffer, this.settings.maxHeaderBytes, this.socket);
+    if (parsed === null) {
       this.received = buffer;
       return;
     }
-    let protocols = NO_PROTOCOLS;
-    let extensions;
-    if (result !== 1) {
-      if (result.status !== 0) {
-        this.fail(result.status, result.message);
-        return;
-      }
-      protocols = result.protocols;
-      extensions = result.extensions;
-    }
-    const bytesUsed = layout[0];
-    const head = buffer.latin1Slice(0, bytesUsed);
-    const key = head.slice(layout[6], layout[7]);
-    const req = new UpgradeRequest(head, layout, this.socket);
-    const negotiated = deflate.negotiate(extensions, this.settings.deflateOptions);
-    if (negotiated && negotiated.status !== 0) {
-      this.fail(negotiated.status, negotiated.message);
-      return;
-    }
-    let protocol;
-    try {
-      protocol = selectProtocol(this.settings.handleProtocols, protocols, req);
-      if (typeof this.settings.verifyClient === 'function') {
-        const info = { origin: req.headers.origin, secure: !!this.socket.encrypted, req };
-        if (!this.settings.verifyClient(info)) {
-          this.fail(401, 'Unauthorized');
-          return;
-        }
-      }
-    } catch (err) {
-      this.fail(500, 'Internal Server Error', err);
-      return;
-    }
-    this.succeed(key, protocol, negotiated, req, buffer.subarray(bytesUsed));
+    // The request is complete: what follows waits (paused) until the connection opens.
+    this.received = null;
+    this.socket.removeListener('data', handshakeOnData);
+    this.socket.pause();
+    this.rest = buffer.subarray(parsed.bytesUsed);
+    this.settings.handshake.run({ req: parsed.req, socket: this.socket, parsed: parsed.parsed }, this);
   }
 
+  /**
+   * close()/terminate() before 'open'.
+   * @param {string} message
+   */
+  abort(message) {
+    this.fail(null, message);
+  }
+
+  /** Removes what the handshake put on the socket. */
   detach() {
     const { socket } = this;
     if (this.timer !== null) clearTimeout(this.timer);
@@ -164,42 +143,57 @@ class PendingHandshake {
     socket.removeListener('end', handshakeOnGone);
     socket.removeListener('close', handshakeOnGone);
     socket.removeListener('error', handshakeOnError);
-    this.ws._handshake = null;
-  }
-
-  succeed(key, protocol, negotiated, req, rest) {
-    const { socket, ws, settings } = this;
-    this.detach();
-    ws.upgradeReq = req;
-    socket.write(acceptResponse(key, protocol, negotiated && negotiated.response));
-    const agreed = negotiated ? { options: settings.deflateOptions, params: negotiated.params } : undefined;
-    ws._setSocket(socket, undefined, settings.connection, protocol, agreed);
-    ws.emit('open', req);
-    if (rest.length > 0 && ws.readyState !== CLOSING) ws._onData(rest);
   }
 
   /**
+   * Fails the handshake: answers `status` (or just closes), then the
+   * WebSocket's one failure path.
    * @param {number|null} status HTTP status to answer with, or null to just close
    * @param {string} message
-   * @param {Error} [cause]
+   * @param {Error} [cause] what a user callback threw
+   * @param {object} [headers] extra response headers
    */
-  fail(status, message, cause) {
+  fail(status, message, cause, headers) {
     const { socket, ws } = this;
     if (ws.readyState !== CONNECTING) return;
     this.detach();
-    socket.on('error', () => {});
-    ws._readyState = CLOSING;
-    if (status) abortHandshake(socket, status, message);
+    socket.on('error', NOOP);
+    if (status) writeRefusal(socket, status, message, headers);
     else socket.destroy();
-    const err = cause || new Error(`WebSocket handshake failed: ${message}`);
+    const err = cause || handshakeError(`WebSocket handshake failed: ${message}`);
     err.statusCode = status || undefined;
-    if (!err.code) err.code = 'WS_ERR_HANDSHAKE';
-    const finish = () => {
-      if (ws.listenerCount('error') > 0) ws.emit('error', err);
-      ws._emitClose();
-    };
-    if (socket.destroyed) process.nextTick(finish);
-    else socket.once('close', finish);
+    if (!err.code) withCode(err, 'WS_ERR_HANDSHAKE');
+    ws._failOpening(err, socket);
+  }
+
+  // HandshakeHost (lib/handshake/server.js).
+
+  refuse(upgrade, refusal) {
+    this.fail(refusal.status, refusal.message, refusal.cause, refusal.headers);
+  }
+
+  stillWanted() {
+    return this.ws.readyState === CONNECTING;
+  }
+
+  accepting() {
+    return true;
+  }
+
+  wantsHeaders() {
+    return this.ws.listenerCount('headers') > 0;
+  }
+
+  emitHeaders(lines, req) {
+    this.ws.emit('headers', lines, req);
+  }
+
+  complete(upgrade) {
+    const { socket, ws, settings, rest } = this;
+    this.detach();
+    ws._open(socket, undefined, settings.handshake.connection, upgrade.protocol, settings.handshake.agreedDeflate(upgrade), upgrade.req);
+    if (rest.length > 0 && ws.readyState === WebSocket.OPEN) ws._onData(rest);
+    if (!ws.isPaused && ws._seam !== null) ws._seam.resume();
   }
 }
 

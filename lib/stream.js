@@ -81,13 +81,13 @@ function createWebSocketStream(ws, options) {
       return;
     }
     // No socket: a client whose handshake failed; the 'error' event ends the stream.
-    if (ws._socket === null) return;
-    if (ws._socket.writableFinished) {
+    if (ws._seam === null) return;
+    if (ws._seam.finished) {
       callback();
       if (duplex._readableState.endEmitted) duplex.destroy();
     } else {
       // 'end' follows on the duplex: the EOF chunk is pushed on the WebSocket's 'close'.
-      ws._socket.once('finish', () => callback());
+      ws._seam.onceFinished(() => callback());
       ws.close();
     }
   };

@@ -1,21 +1,24 @@
 'use strict';
 
-// WebSocketServer with ws 8's options, events and methods.
+// WebSocketServer with ws 8's options, events and methods: owns the HTTP
+// server (its own or the user's), the `clients` set and the server's
+// closing; each upgrade goes through the one server handshake
+// (lib/handshake/server.js), this module being its host for requests Node's
+// http module parsed.
 
 const EventEmitter = require('node:events');
 const http = require('node:http');
-const { addon } = require('./native');
 const { WebSocket } = require('./connection/websocket');
-const { DEFAULTS, connectionOptions } = require('./options');
-const { typeError } = require('./errors');
-const { abortHandshake, selectProtocol, acceptLines, joinLines, acceptResponse } = require('./handshake/request');
-const deflate = require('./permessage-deflate');
+const { DEFAULTS, checkObject } = require('./options');
+const { typeError, handshakeError } = require('./errors');
+const { ServerHandshake } = require('./handshake/server');
+const { validateParsedRequest, writeRefusal } = require('./handshake/request');
 const { kWebSocket } = require('./constants');
 
-const NO_PROTOCOLS = [];
-const RUNNING = 0;
-const CLOSING = 1;
-const CLOSED = 2;
+// The server's states (its own, unrelated to a WebSocket's readyState).
+const SERVER_RUNNING = 0;
+const SERVER_CLOSING = 1;
+const SERVER_CLOSED = 2;
 
 class WebSocketServer extends EventEmitter {
   /**
@@ -35,14 +38,12 @@ class WebSocketServer extends EventEmitter {
    * @param {boolean} [options.clientTracking] keep `clients`, default true
    * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
    * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
-   * @param {Function} [options.verifyClient] (info, cb?) => boolean
+   * @param {Function} [options.verifyClient] (info) => boolean, or (info, cb) => void for an asynchronous answer
    * @param {Function} [callback] listening callback when `port` is given
    */
   constructor(options, callback) {
     super();
-    if (options === null || typeof options !== 'object') {
-      throw typeError('options: must be an object');
-    }
+    checkObject(options);
     options = {
       maxPayload: DEFAULTS.maxPayload,
       closeTimeout: DEFAULTS.closeTimeout,
@@ -63,8 +64,8 @@ class WebSocketServer extends EventEmitter {
     if (modes !== 1) {
       throw typeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
-    this._connectionOptions = connectionOptions(options);
-    this._deflateOptions = deflate.normalizeOptions(options.perMessageDeflate);
+    this._handshake = new ServerHandshake(options);
+    this._host = new NodeRequestHost(this);
 
     if (options.port != null) {
       this._server = http.createServer((req, res) => {
@@ -90,7 +91,7 @@ class WebSocketServer extends EventEmitter {
       this._shouldEmitClose = false;
     }
     this.options = options;
-    this._state = RUNNING;
+    this._state = SERVER_RUNNING;
   }
 
   /**
@@ -109,14 +110,14 @@ class WebSocketServer extends EventEmitter {
    * @param {(err?: Error) => void} [cb]
    */
   close(cb) {
-    if (this._state === CLOSED) {
+    if (this._state === SERVER_CLOSED) {
       if (cb) this.once('close', () => cb(new Error('The server is not running')));
       process.nextTick(emitClose, this);
       return;
     }
     if (cb) this.once('close', cb);
-    if (this._state === CLOSING) return;
-    this._state = CLOSING;
+    if (this._state === SERVER_CLOSING) return;
+    this._state = SERVER_CLOSING;
     if (this.options.noServer || this.options.server) {
       if (this._server) {
         this._removeListeners();
@@ -138,118 +139,85 @@ class WebSocketServer extends EventEmitter {
    * @returns {boolean}
    */
   shouldHandle(req) {
-    if (this.options.path) {
-      const index = req.url.indexOf('?');
-      const pathname = index !== -1 ? req.url.slice(0, index) : req.url;
-      if (pathname !== this.options.path) return false;
-    }
-    return true;
+    const path = this._handshake.path;
+    if (!path) return true;
+    const index = req.url.indexOf('?');
+    return (index !== -1 ? req.url.slice(0, index) : req.url) === path;
   }
 
   /**
-   * Completes an upgrade that Node's http server received.
+   * Completes an upgrade that Node's http server received: the one server
+   * handshake, then `cb(ws, req)`. A refused request is answered and closed
+   * (or, for a malformed one, handed to 'wsClientError' listeners). If
+   * handleProtocols or verifyClient throws, the request is answered 500 and
+   * the error is rethrown here (from verifyClient's callback when it is
+   * asynchronous).
    * @param {import('http').IncomingMessage} req
    * @param {import('stream').Duplex} socket
    * @param {Buffer} head
    * @param {(ws: WebSocket, req: import('http').IncomingMessage) => void} cb
    */
   handleUpgrade(req, socket, head, cb) {
-    socket.on('error', socketOnError);
-    // The key alone for a valid request that offers no subprotocol and no extension.
-    const version = req.httpVersionMinor + 10 * (req.httpVersionMajor - 1);
-    const raw = req.rawHeaders;
-    // One joined string crosses to the native side faster than one per header;
-    // null only if a value held a newline, which Node's HTTP parser refuses.
-    let check = addon.validateUpgradeJoined(req.method, version, raw.join('\n'), raw.length);
-    if (check === null) check = addon.validateUpgrade(req.method, version, raw);
-    let key = check;
-    let protocols = NO_PROTOCOLS;
-    let extensions;
-    if (typeof check !== 'string') {
-      if (check.status !== 0) {
-        this._refuse(socket, req, check.status, check.message);
-        return;
-      }
-      ({ key, protocols, extensions } = check);
-    }
-    if (!this.shouldHandle(req)) {
-      abortHandshake(socket, 400, 'Unexpected path');
-      return;
-    }
-    const negotiated = deflate.negotiate(extensions, this._deflateOptions);
-    if (negotiated && negotiated.status !== 0) {
-      abortHandshake(socket, negotiated.status, negotiated.message);
-      return;
-    }
-    let protocol;
-    try {
-      protocol = selectProtocol(this.options.handleProtocols, protocols, req);
-    } catch (err) {
-      abortHandshake(socket, 500, 'Internal Server Error');
-      throw err;
-    }
-    const verify = this.options.verifyClient;
-    if (!verify) {
-      this._completeUpgrade(key, protocol, negotiated, req, socket, head, cb);
-      return;
-    }
-    const proceed = () => this._completeUpgrade(key, protocol, negotiated, req, socket, head, cb);
-    const info = {
-      origin: req.headers[`${+req.headers['sec-websocket-version'] === 8 ? 'sec-websocket-origin' : 'origin'}`],
-      secure: !!(req.socket.authorized || req.socket.encrypted),
-      req,
-    };
-    if (verify.length === 2) {
-      verify(info, (verified, code, message, headers) => {
-        if (!verified) return abortHandshake(socket, code || 401, message || http.STATUS_CODES[code || 401], headers);
-        proceed();
-      });
-      return;
-    }
-    if (!verify(info)) return abortHandshake(socket, 401, http.STATUS_CODES[401]);
-    proceed();
-  }
-
-  _refuse(socket, req, status, message) {
-    if (this.listenerCount('wsClientError') > 0) {
-      const err = new Error(message);
-      err.code = 'WS_ERR_HANDSHAKE';
-      err.statusCode = status;
-      this.emit('wsClientError', err, socket, req);
-      return;
-    }
-    abortHandshake(socket, status, message);
-  }
-
-  _completeUpgrade(key, protocol, negotiated, req, socket, head, cb) {
-    if (!socket.readable || !socket.writable) return socket.destroy();
     if (socket[kWebSocket]) {
       throw new Error(
         'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration'
       );
     }
-    if (this._state > RUNNING) return abortHandshake(socket, 503, 'Service Unavailable');
-    const extensions = negotiated ? negotiated.response : undefined;
-    if (this.listenerCount('headers') > 0) {
-      const lines = acceptLines(key, protocol, extensions);
-      this.emit('headers', lines, req);
-      socket.write(joinLines(lines));
-    } else {
-      socket.write(acceptResponse(key, protocol, extensions));
-    }
-    socket.removeListener('error', socketOnError);
+    socket.on('error', socketOnError);
+    this._handshake.run({ req, socket, parsed: validateParsedRequest(req), context: { head, cb } }, this._host);
+  }
+}
 
+/** WebSocketServer's side of the server handshake (see HandshakeHost in lib/handshake/server.js). */
+class NodeRequestHost {
+  /** @param {WebSocketServer} server */
+  constructor(server) {
+    this.server = server;
+  }
+
+  refuse(upgrade, refusal) {
+    const { server } = this;
+    const { socket, req } = upgrade;
+    if (refusal.clientError && server.listenerCount('wsClientError') > 0) {
+      server.emit('wsClientError', handshakeError(refusal.message, refusal.status), socket, req);
+      return;
+    }
+    if (refusal.status === null) socket.destroy();
+    else writeRefusal(socket, refusal.status, refusal.message, refusal.headers);
+    if (refusal.cause) throw refusal.cause;
+  }
+
+  stillWanted() {
+    return true;
+  }
+
+  accepting() {
+    return this.server._state === SERVER_RUNNING;
+  }
+
+  wantsHeaders() {
+    return this.server.listenerCount('headers') > 0;
+  }
+
+  emitHeaders(lines, req) {
+    this.server.emit('headers', lines, req);
+  }
+
+  complete(upgrade) {
+    const { server } = this;
+    const { socket, req, context } = upgrade;
+    socket.removeListener('error', socketOnError);
     const ws = new WebSocket(null);
-    const agreed = negotiated ? { options: this._deflateOptions, params: negotiated.params } : undefined;
-    ws._setSocket(socket, head, this._connectionOptions, protocol, agreed);
-    if (this.clients) {
-      this.clients.add(ws);
+    const handshake = server._handshake;
+    ws._setSocket(socket, context.head, handshake.connection, upgrade.protocol, handshake.agreedDeflate(upgrade));
+    if (server.clients) {
+      server.clients.add(ws);
       ws.on('close', () => {
-        this.clients.delete(ws);
-        if (this._shouldEmitClose && !this.clients.size) process.nextTick(emitClose, this);
+        server.clients.delete(ws);
+        if (server._shouldEmitClose && !server.clients.size) process.nextTick(emitClose, server);
       });
     }
-    cb(ws, req);
+    context.cb(ws, req);
   }
 }
 
@@ -261,7 +229,7 @@ function attachToServer(server, map) {
 }
 
 function emitClose(server) {
-  server._state = CLOSED;
+  server._state = SERVER_CLOSED;
   server.emit('close');
 }
 

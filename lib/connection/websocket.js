@@ -1,13 +1,17 @@
 'use strict';
 
-// The WebSocket object (server side for now): owns the socket, the timers and
-// the close handshake; the bytes go through the native core via Receiver and
-// Sender.
+// The WebSocket object, server and client side: owns the connection's state
+// (readyState is written here only), its timers and the closing handshake;
+// bytes go through the native core via Receiver and Sender, and the transport
+// is reached only through a SocketSeam. The opening handshake that precedes
+// it is another object's (lib/handshake/); it reports back through
+// _open()/_failOpening().
 
 const EventEmitter = require('node:events');
 const { addon, call } = require('../native');
 const { Receiver } = require('./receiver');
 const { Sender } = require('./sender');
+const { SocketSeam } = require('./socket-seam');
 const { installEventTarget } = require('../event-target');
 const { EXTENSION, MessageCompressor } = require('../permessage-deflate');
 const {
@@ -18,10 +22,10 @@ const {
   READY_STATES,
   BINARY_TYPES,
   EMPTY_BUFFER,
-  kWebSocket,
   NOOP,
 } = require('../constants');
-const { DEFAULTS } = require('../options');
+const { DEFAULTS, describe } = require('../options');
+const { typeError, rangeError, notOpenError, backpressureError } = require('../errors');
 
 const OP_CONTINUATION = 0;
 const OP_TEXT = 1;
@@ -32,9 +36,9 @@ const OP_PONG = 10;
 
 class WebSocket extends EventEmitter {
   /**
-   * `new WebSocket(url, protocols, options)` opens a client connection (see
-   * lib/client.js); server-side WebSockets (address null) are created by
-   * WebSocketServer and accept().
+   * `new WebSocket(url, protocols, options)` opens a client connection (the
+   * handshake is lib/handshake/client.js's); server-side WebSockets (address
+   * null) are made by the server handshake (WebSocketServer and accept()).
    * @param {string|URL|null} address
    * @param {string|string[]} [protocols]
    * @param {object} [options]
@@ -61,19 +65,20 @@ class WebSocket extends EventEmitter {
     this._extensions = {};
     this._failed = false;
     this._fragmenting = false;
-    // accept()'s handshake in progress (see lib/accept.js).
-    this._handshake = null;
+    // The opening handshake in progress (client, or accept()'s): its abort(message) runs on close()/terminate().
+    this._opening = null;
     this._isServer = true;
     this._paused = false;
     this._protocol = '';
     this._readyState = CONNECTING;
     this._receiver = null;
     this._sender = null;
-    this._socket = null;
+    this._seam = null;
     this._url = undefined;
     if (address !== null) {
+      if (openClient === null) throw new Error('native-ws: the client handshake is not loaded (require the package, not lib/connection)');
       this._isServer = false;
-      require('../handshake/client').initAsClient(this, address, protocols, options);
+      this._opening = openClient(this, address, protocols, options);
     }
   }
 
@@ -87,8 +92,8 @@ class WebSocket extends EventEmitter {
 
   /** Bytes queued for the socket and not yet handed to the OS. */
   get bufferedAmount() {
-    if (!this._socket) return this._bufferedAmount;
-    return this._socket.writableLength + this._sender.pendingBytes + this._bufferedAmount;
+    if (!this._seam) return this._bufferedAmount;
+    return this._seam.queuedBytes + this._sender.pendingBytes + this._bufferedAmount;
   }
 
   get extensions() {
@@ -112,7 +117,8 @@ class WebSocket extends EventEmitter {
   }
 
   /**
-   * Attaches an upgraded socket. Internal: used by WebSocketServer and accept().
+   * Attaches an upgraded socket and opens the connection (no 'open' event:
+   * see _open()). Internal: used by the handshakes (and the benchmarks).
    * @param {import('stream').Duplex} socket
    * @param {Buffer} head bytes that followed the handshake
    * @param {object} options
@@ -130,22 +136,16 @@ class WebSocket extends EventEmitter {
       client: !this._isServer,
       maxPayload: options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload,
     });
-    this._sender = new Sender(socket, { client: !this._isServer });
+    const seam = new SocketSeam(socket, this, head);
+    this._sender = new Sender(seam, { client: !this._isServer });
     if (deflate) this._enableDeflate(deflate);
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
     if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
     if (options.maxBackpressure) this._maxBackpressure = options.maxBackpressure;
     if (options.backpressurePolicy) this._backpressurePolicy = options.backpressurePolicy;
     this._protocol = protocol || '';
-    this._socket = socket;
-    socket[kWebSocket] = this;
-    if (typeof socket.setTimeout === 'function') socket.setTimeout(0);
-    if (typeof socket.setNoDelay === 'function') socket.setNoDelay();
-    if (head && head.length > 0) socket.unshift(head);
-    socket.on('close', socketOnClose);
-    socket.on('data', socketOnData);
-    socket.on('end', socketOnEnd);
-    socket.on('error', socketOnError);
+    this._seam = seam;
+    this._opening = null;
     this._readyState = OPEN;
     if (options.idleTimeout > 0) this._startHeartbeat(options.idleTimeout * 1000);
   }
@@ -204,10 +204,9 @@ class WebSocket extends EventEmitter {
 
   /** Ends our side of TCP after whatever frames are still batched. */
   _endSocket() {
-    // Ending twice costs an error object inside Node; skip it.
-    if (this._socket.writableEnded) return;
+    if (this._seam.ended) return;
     this._sender.flush();
-    this._socket.end();
+    this._seam.end();
   }
 
   /** The peer's close frame arrived. Echo it and close TCP (§5.5.1, §7.1.1). */
@@ -215,8 +214,7 @@ class WebSocket extends EventEmitter {
     this._closeFrameReceived = true;
     this._closeCode = code;
     this._closeMessage = reason;
-    this._socket.removeListener('data', socketOnData);
-    this._socket.resume();
+    this._seam.stopReading();
     if (this._readyState === OPEN) {
       this._readyState = CLOSING;
       const payload = code === 1005 ? EMPTY_BUFFER : reason.length === 0 ? closeEcho(code) : call(addon.encodeClose, code, reason);
@@ -229,8 +227,7 @@ class WebSocket extends EventEmitter {
   /** The peer broke the protocol. Fail the connection (§7.1.7). */
   _violated(err) {
     this._failed = true;
-    this._socket.removeListener('data', socketOnData);
-    this._socket.resume();
+    this._seam.stopReading();
     if (this._readyState === OPEN) {
       this._readyState = CLOSING;
       this._sendClose(call(addon.encodeClose, err.closeCode, undefined));
@@ -247,7 +244,7 @@ class WebSocket extends EventEmitter {
 
   _setCloseTimer() {
     if (this._closeTimer) return;
-    this._closeTimer = setTimeout(() => this._socket.destroy(), this._closeTimeout);
+    this._closeTimer = setTimeout(destroyAfterCloseTimeout, this._closeTimeout, this);
   }
 
   _onEnd() {
@@ -257,11 +254,8 @@ class WebSocket extends EventEmitter {
   }
 
   _onSocketFailure() {
-    const socket = this._socket;
-    socket.removeListener('error', socketOnError);
-    socket.on('error', NOOP);
     this._readyState = CLOSING;
-    socket.destroy();
+    this._seam.destroyAfterError();
   }
 
   _onClose() {
@@ -275,7 +269,6 @@ class WebSocket extends EventEmitter {
       this._idleTimer = null;
     }
     this._receiver.stop();
-    this._socket.removeListener('data', socketOnData);
     if (this._compressor) this._compressor.release();
     this._emitClose();
   }
@@ -296,7 +289,7 @@ class WebSocket extends EventEmitter {
   close(code, reason) {
     if (this._readyState === CLOSED) return;
     if (this._readyState === CONNECTING) {
-      this._abortConnecting('WebSocket was closed before the connection was established');
+      this._abortOpening();
       return;
     }
     if (this._readyState === CLOSING) {
@@ -330,7 +323,7 @@ class WebSocket extends EventEmitter {
   }
 
   _control(opcode, data, mask, cb) {
-    if (this._readyState === CONNECTING) throw notOpenError(this._readyState);
+    if (this._readyState === CONNECTING) throw notOpen(this._readyState);
     if (typeof data === 'function') {
       cb = data;
       data = undefined;
@@ -340,9 +333,7 @@ class WebSocket extends EventEmitter {
     if (typeof data === 'number') data = data.toString();
     const payload = data === undefined ? EMPTY_BUFFER : toBuffer(data, 'data');
     if (payload.length > 125) {
-      const err = new RangeError('data: the data size must not be greater than 125 bytes');
-      err.code = 'ERR_OUT_OF_RANGE';
-      throw err;
+      throw rangeError('data: the data size must not be greater than 125 bytes');
     }
     if (this._readyState !== OPEN) {
       this._sendAfterClose(payload, cb);
@@ -362,7 +353,7 @@ class WebSocket extends EventEmitter {
       cb = options;
       options = undefined;
     }
-    if (this._readyState === CONNECTING) throw notOpenError(this._readyState);
+    if (this._readyState === CONNECTING) throw notOpen(this._readyState);
     if (typeof data === 'number') data = data.toString();
     const isString = typeof data === 'string';
     const payload = isString ? data : toBuffer(data, 'data');
@@ -370,7 +361,7 @@ class WebSocket extends EventEmitter {
       this._sendAfterClose(payload, cb);
       return;
     }
-    if (this._maxBackpressure && this._socket.writableLength + this._sender.pendingBytes > this._maxBackpressure && !this._fragmenting) {
+    if (this._maxBackpressure && this._seam.queuedBytes + this._sender.pendingBytes > this._maxBackpressure && !this._fragmenting) {
       this._refuseForBackpressure(cb);
       return;
     }
@@ -396,56 +387,103 @@ class WebSocket extends EventEmitter {
    * an error) or, with policy 'close', close the connection with 1008.
    */
   _refuseForBackpressure(cb) {
-    const err = new Error(`send refused: ${this._socket.writableLength} bytes already queued (maxBackpressure ${this._maxBackpressure})`);
-    err.code = 'WS_ERR_BACKPRESSURE';
+    const err = backpressureError(`send refused: ${this._seam.queuedBytes} bytes already queued (maxBackpressure ${this._maxBackpressure})`);
     if (this._backpressurePolicy === 'close') this.close(1008, 'backpressure limit exceeded');
     if (cb) process.nextTick(cb, err);
   }
 
   _sendAfterClose(payload, cb) {
     if (payload) this._bufferedAmount += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    if (cb) process.nextTick(cb, notOpenError(this._readyState));
+    if (cb) process.nextTick(cb, notOpen(this._readyState));
   }
 
   /** Stops reading from the socket. */
   pause() {
     // No socket: CONNECTING, CLOSED, or a handshake that failed (CLOSING).
-    if (!this._socket || this._readyState === CONNECTING || this._readyState === CLOSED) return;
+    if (!this._seam || this._readyState === CONNECTING || this._readyState === CLOSED) return;
     this._paused = true;
-    this._socket.pause();
+    this._seam.pause();
   }
 
   /** Reads from the socket again after pause(). */
   resume() {
-    if (!this._socket || this._readyState === CONNECTING || this._readyState === CLOSED) return;
+    if (!this._seam || this._readyState === CONNECTING || this._readyState === CLOSED) return;
     this._paused = false;
-    if (!this._closeFrameReceived && !this._failed) this._socket.resume();
+    if (!this._closeFrameReceived && !this._failed) this._seam.resume();
   }
 
   /** Destroys the connection at once, without a closing handshake. */
   terminate() {
     if (this._readyState === CLOSED) return;
     if (this._readyState === CONNECTING) {
-      this._abortConnecting('WebSocket was closed before the connection was established');
+      this._abortOpening();
       return;
     }
-    if (!this._socket) return; // the handshake failed; 'close' is already on its way
+    if (!this._seam) return; // the handshake failed; 'close' is already on its way
     this._readyState = CLOSING;
-    this._socket.destroy();
+    this._seam.destroy();
   }
 
-  // close()/terminate() while CONNECTING; the client overrides it.
-  _abortConnecting(message) {
-    if (this._handshake !== null) {
-      this._handshake.fail(null, message);
-      return;
-    }
-    const err = new Error(message);
+  /** close()/terminate() while CONNECTING: the opening handshake gives up. */
+  _abortOpening() {
+    const opening = this._opening;
+    this._opening = null;
+    if (opening !== null) opening.abort('WebSocket was closed before the connection was established');
+  }
+
+  /**
+   * The opening handshake succeeded: attach the socket, emit 'open'.
+   * @param {import('stream').Duplex} socket
+   * @param {Buffer|undefined} head bytes read past the handshake
+   * @param {object} options per-connection options (see _setSocket)
+   * @param {string} protocol
+   * @param {{ options: object, params: object }|undefined} deflate
+   * @param {...*} openArgs arguments of the 'open' event (accept() gives the request)
+   */
+  _open(socket, head, options, protocol, deflate, ...openArgs) {
+    this._setSocket(socket, head, options, protocol, deflate);
+    this.emit('open', ...openArgs);
+  }
+
+  /**
+   * The opening handshake failed: the one failure path of every handshake
+   * (client, accept()). The caller has answered or destroyed the socket;
+   * once it has closed (or at once, without one), 'error' is emitted (if
+   * listened to) and 'close' with 1006.
+   * @param {Error} err
+   * @param {import('stream').Duplex|null} socket
+   */
+  _failOpening(err, socket) {
+    if (this._readyState !== CONNECTING) return;
+    this._opening = null;
     this._readyState = CLOSING;
-    if (this._socket) this._socket.destroy();
+    if (socket && !socket.closed) socket.once('close', () => this._emitErrorAndClose(err));
+    else process.nextTick(emitErrorAndClose, this, err);
+  }
+
+  _emitErrorAndClose(err) {
     if (this.listenerCount('error') > 0) this.emit('error', err);
     this._emitClose();
   }
+}
+
+/**
+ * Installs the client handshake (lib/handshake/client.js does, when loaded),
+ * so that this module does not depend on the handshake layer above it.
+ * @param {(ws: WebSocket, address: string|URL, protocols: any, options: any) => { abort(message: string): void }} opener
+ */
+function setClientOpener(opener) {
+  openClient = opener;
+}
+
+let openClient = null;
+
+function emitErrorAndClose(ws, err) {
+  ws._emitErrorAndClose(err);
+}
+
+function destroyAfterCloseTimeout(ws) {
+  ws._seam.destroy();
 }
 
 for (const [index, name] of READY_STATES.entries()) {
@@ -495,23 +533,6 @@ function closeEcho(code) {
   return payload;
 }
 
-// Socket listeners, shared by every connection: `this` is the socket.
-function socketOnData(chunk) {
-  this[kWebSocket]._onData(chunk);
-}
-
-function socketOnClose() {
-  this[kWebSocket]._onClose();
-}
-
-function socketOnEnd() {
-  this[kWebSocket]._onEnd();
-}
-
-function socketOnError() {
-  this[kWebSocket]._onSocketFailure();
-}
-
 /**
  * A close frame payload for `close(code, reason)`, with argument errors.
  * @param {number} [code]
@@ -520,31 +541,23 @@ function socketOnError() {
  */
 function encodeClosePayload(code, reason) {
   if (code !== undefined && (typeof code !== 'number' || !Number.isInteger(code))) {
-    const err = new TypeError(`code: must be an integer close code, got ${describe(code)}`);
-    err.code = 'ERR_INVALID_ARG_TYPE';
-    throw err;
+    throw typeError(`code: must be an integer close code, got ${describe(code)}`);
   }
   let reasonBytes;
   if (reason !== undefined && reason !== null) {
     reasonBytes = typeof reason === 'string' ? Buffer.from(reason) : toBuffer(reason, 'reason');
   }
   if (code === undefined && reasonBytes && reasonBytes.length > 0) {
-    const err = new TypeError('code: a reason needs a close code');
-    err.code = 'ERR_INVALID_ARG_TYPE';
-    throw err;
+    throw typeError('code: a reason needs a close code');
   }
   if (code !== undefined && (code < 0 || code > 0xffff)) {
-    const err = new RangeError(`code: ${code} is not a status code that may be sent (1000, 1001-1003, 1007-1014, 3000-4999)`);
-    err.code = 'ERR_OUT_OF_RANGE';
-    throw err;
+    throw rangeError(`code: ${code} is not a status code that may be sent (1000, 1001-1003, 1007-1014, 3000-4999)`);
   }
   return call(addon.encodeClose, code, reasonBytes);
 }
 
-function notOpenError(readyState) {
-  const err = new Error(`WebSocket is not open: readyState ${readyState} (${READY_STATES[readyState]})`);
-  err.code = 'ERR_WS_NOT_OPEN';
-  return err;
+function notOpen(readyState) {
+  return notOpenError(readyState, READY_STATES[readyState]);
 }
 
 /**
@@ -558,15 +571,7 @@ function toBuffer(data, name) {
   if (typeof data === 'string') return Buffer.from(data);
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const err = new TypeError(`${name}: must be a string, Buffer, ArrayBuffer or ArrayBufferView, got ${describe(data)}`);
-  err.code = 'ERR_INVALID_ARG_TYPE';
-  throw err;
+  throw typeError(`${name}: must be a string, Buffer, ArrayBuffer or ArrayBufferView, got ${describe(data)}`);
 }
 
-function describe(value) {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return `an instance of ${value.constructor ? value.constructor.name : 'Object'}`;
-  return `${typeof value} ${String(value)}`;
-}
-
-module.exports = { WebSocket, toBuffer, encodeClosePayload };
+module.exports = { WebSocket, setClientOpener, toBuffer, encodeClosePayload };

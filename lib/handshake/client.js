@@ -1,12 +1,14 @@
 'use strict';
 
-// The client side: `new WebSocket(address, protocols, options)` as in ws 8.
-// The opening handshake goes through Node's http/https `request` (so the
-// `upgrade`, `unexpected-response` and `redirect` events and agents work as
-// in ws); once the 101 is verified the socket is handed to the same
-// WebSocket machinery the server uses, in the client role: every frame we
-// send is masked natively with a fresh key from crypto.randomBytes, and a
-// masked frame from the server fails the connection with 1002.
+// The client's opening handshake: `new WebSocket(address, protocols,
+// options)` as in ws 8 makes one ClientHandshake, which owns the HTTP
+// request(s) (through Node's http/https `request`, so the `upgrade`,
+// `unexpected-response` and `redirect` events and agents work as in ws), the
+// redirects and the timeout. Once the 101 is verified the socket is handed to
+// the WebSocket (_open), in the client role: every frame it sends is masked
+// with a fresh key from a CSPRNG-filled pool (lib/connection/sender.js), and
+// a masked frame from the server fails the connection with 1002. A failure
+// goes through the WebSocket's one failure path (_failOpening).
 
 const crypto = require('node:crypto');
 const http = require('node:http');
@@ -16,24 +18,22 @@ const querystring = require('node:querystring');
 const tls = require('node:tls');
 const { addon, call } = require('../native');
 const deflate = require('../permessage-deflate');
-const { CONNECTING, CLOSING, NOOP } = require('../constants');
-const { connectionOptions } = require('../options');
+const { CONNECTING, NOOP } = require('../constants');
+const { DEFAULTS, checkNumber, checkObject, connectionOptions } = require('../options');
+const { rangeError, handshakeError } = require('../errors');
+const { setClientOpener } = require('../connection/websocket');
 
-const PROTOCOL_VERSIONS = [13];
+const PROTOCOL_VERSIONS = [DEFAULTS.protocolVersion];
 // RFC 6455 §4.1: a subprotocol is a token (RFC 7230 §3.2.6).
 const SUBPROTOCOL = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
-const DEFAULT_MAX_REDIRECTS = 10;
 const kAborted = Symbol('native-ws.aborted');
 
 /**
- * Starts the opening handshake of a client WebSocket. Called by the
- * WebSocket constructor with `websocket._isServer` already false.
- * @param {import('./websocket').WebSocket} websocket
- * @param {string|URL} address ws:, wss:, http:, https: or ws+unix: URL
+ * Checks the client's arguments and options and fills in the defaults.
  * @param {string|string[]|object} [protocols] subprotocols, or the options
  * @param {object} [options] see ClientOptions in index.d.ts
  */
-function initAsClient(websocket, address, protocols, options) {
+function clientSettings(protocols, options) {
   if (protocols === undefined) {
     protocols = [];
   } else if (!Array.isArray(protocols)) {
@@ -45,15 +45,11 @@ function initAsClient(websocket, address, protocols, options) {
     }
   }
   if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object') throw typeError('options: must be an object');
+  checkObject(options);
 
-  const protocolVersion = options.protocolVersion === undefined ? 13 : options.protocolVersion;
+  const protocolVersion = options.protocolVersion === undefined ? DEFAULTS.protocolVersion : options.protocolVersion;
   if (!PROTOCOL_VERSIONS.includes(protocolVersion)) {
-    const err = new RangeError(
-      `Unsupported protocol version: ${protocolVersion} (supported versions: ${PROTOCOL_VERSIONS.join(', ')})`
-    );
-    err.code = 'ERR_OUT_OF_RANGE';
-    throw err;
+    throw rangeError(`Unsupported protocol version: ${protocolVersion} (supported versions: ${PROTOCOL_VERSIONS.join(', ')})`);
   }
   const protocolSet = new Set();
   for (const protocol of protocols) {
@@ -62,13 +58,15 @@ function initAsClient(websocket, address, protocols, options) {
     }
     protocolSet.add(protocol);
   }
-  const handshakeTimeout = options.handshakeTimeout === undefined ? 0 : options.handshakeTimeout;
-  checkNonNegative(handshakeTimeout, 'handshakeTimeout');
-  const maxRedirects = options.maxRedirects === undefined ? DEFAULT_MAX_REDIRECTS : options.maxRedirects;
-  checkNonNegative(maxRedirects, 'maxRedirects');
-  const deflateOptions = deflate.normalizeOptions(options.perMessageDeflate === undefined ? true : options.perMessageDeflate);
+  const handshakeTimeout = options.handshakeTimeout === undefined ? DEFAULTS.clientHandshakeTimeout : options.handshakeTimeout;
+  checkNumber(handshakeTimeout, 'handshakeTimeout');
+  const maxRedirects = options.maxRedirects === undefined ? DEFAULTS.maxRedirects : options.maxRedirects;
+  checkNumber(maxRedirects, 'maxRedirects');
+  const deflateOptions = deflate.normalizeOptions(
+    options.perMessageDeflate === undefined ? DEFAULTS.clientPerMessageDeflate : options.perMessageDeflate
+  );
 
-  const state = {
+  return {
     protocols,
     protocolSet,
     options,
@@ -80,28 +78,52 @@ function initAsClient(websocket, address, protocols, options) {
     deflateOffer: deflateOptions ? call(addon.deflateClientOffer, deflateOptions) : undefined,
     // A copy of the user's headers (redirects may drop some of them).
     headers: { ...options.headers },
-    original: null,
-    attempt: null,
   };
-  websocket._redirects = 0;
-  websocket._req = null;
-  websocket._abortConnecting = (message) => {
-    const attempt = state.attempt;
-    if (attempt) abortHandshake(websocket, attempt, message);
-  };
-  openRequest(websocket, address, state);
+}
+
+/**
+ * One client WebSocket's opening handshake: its requests (one more per
+ * redirect), the timeout, the checks of the 101. The WebSocket holds it
+ * until the handshake ends and calls abort() on close()/terminate().
+ */
+class ClientHandshake {
+  /**
+   * @param {import('../connection/websocket').WebSocket} websocket
+   * @param {string|URL} address ws:, wss:, http:, https: or ws+unix: URL
+   * @param {string|string[]|object} [protocols]
+   * @param {object} [options]
+   */
+  constructor(websocket, address, protocols, options) {
+    Object.assign(this, clientSettings(protocols, options));
+    this.websocket = websocket;
+    this.redirects = 0;
+    // The first request's destination, for the credential rules of redirects.
+    this.original = null;
+    // The request in flight: { req, socket, timer }.
+    this.attempt = null;
+    openRequest(this, address);
+  }
+
+  /**
+   * Gives up (close() or terminate() before 'open').
+   * @param {string} message
+   */
+  abort(message) {
+    if (this.attempt) abortHandshake(this, this.attempt, message);
+  }
 }
 
 /**
  * One HTTP request of the handshake (there is one more per redirect).
  * Throws for a bad address on the first request; later ones fail the WebSocket.
  */
-function openRequest(websocket, address, state) {
+function openRequest(state, address) {
+  const { websocket } = state;
   let url;
   try {
     url = address instanceof URL ? new URL(address.href) : new URL(address);
   } catch {
-    return invalidAddress(websocket, new SyntaxError(`Invalid URL: ${address}`));
+    return invalidAddress(state, new SyntaxError(`Invalid URL: ${address}`));
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
@@ -110,10 +132,10 @@ function openRequest(websocket, address, state) {
   const isSecure = url.protocol === 'wss:';
   const isIpc = url.protocol === 'ws+unix:';
   if (url.protocol !== 'ws:' && !isSecure && !isIpc) {
-    return invalidAddress(websocket, new SyntaxError('The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"'));
+    return invalidAddress(state, new SyntaxError('The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"'));
   }
-  if (isIpc && !url.pathname) return invalidAddress(websocket, new SyntaxError("The URL's pathname is empty"));
-  if (url.hash) return invalidAddress(websocket, new SyntaxError('The URL contains a fragment identifier'));
+  if (isIpc && !url.pathname) return invalidAddress(state, new SyntaxError("The URL's pathname is empty"));
+  if (url.hash) return invalidAddress(state, new SyntaxError('The URL contains a fragment identifier'));
 
   const { options } = state;
   const key = crypto.randomBytes(16).toString('base64');
@@ -139,7 +161,7 @@ function openRequest(websocket, address, state) {
     opts.path = colon === -1 ? '' : opts.path.slice(colon + 1);
   }
 
-  if (websocket._redirects === 0) {
+  if (state.redirects === 0) {
     state.original = { ipc: isIpc, secure: isSecure, hostOrSocketPath: isIpc ? opts.socketPath : url.host };
   } else if (websocket.listenerCount('redirect') === 0) {
     // As ws (and curl): credentials do not follow a redirect to another host or from wss: to ws:.
@@ -158,14 +180,14 @@ function openRequest(websocket, address, state) {
     const credentials = `${querystring.unescape(url.username)}:${querystring.unescape(url.password)}`;
     setHeader(headers, 'Authorization', `Basic ${Buffer.from(credentials).toString('base64')}`);
     // The first URL's credentials stay for same-host redirects, as in ws.
-    if (state.followRedirects && websocket._redirects === 0) {
+    if (state.followRedirects && state.redirects === 0) {
       setHeader(state.headers, 'Authorization', getHeader(headers, 'authorization'));
     }
   }
   if (options.origin) setHeader(headers, 'Origin', options.origin);
   setHeader(headers, 'Sec-WebSocket-Extensions', state.deflateOffer);
   setHeader(headers, 'Sec-WebSocket-Protocol', state.protocols.length ? state.protocols.join(',') : undefined);
-  setHeader(headers, 'Sec-WebSocket-Version', '13');
+  setHeader(headers, 'Sec-WebSocket-Version', String(DEFAULTS.protocolVersion));
   setHeader(headers, 'Sec-WebSocket-Key', key);
   setHeader(headers, 'Connection', 'Upgrade');
   setHeader(headers, 'Upgrade', 'websocket');
@@ -174,17 +196,17 @@ function openRequest(websocket, address, state) {
   const req = request(opts);
   const attempt = { req, socket: null, timer: null };
   state.attempt = attempt;
-  websocket._req = req;
-  if (websocket._redirects > 0) websocket.emit('redirect', websocket._url, req);
+  if (state.redirects > 0) websocket.emit('redirect', websocket._url, req);
 
   if (state.handshakeTimeout > 0) {
-    attempt.timer = setTimeout(() => abortHandshake(websocket, attempt, 'Opening handshake has timed out'), state.handshakeTimeout);
+    attempt.timer = setTimeout(() => abortHandshake(state, attempt, 'Opening handshake has timed out'), state.handshakeTimeout);
   }
 
   req.on('error', (err) => {
     if (req[kAborted] || websocket.readyState !== CONNECTING) return;
-    settle(websocket, attempt);
-    emitErrorAndClose(websocket, err);
+    clearTimeout(attempt.timer);
+    state.attempt = null;
+    websocket._failOpening(err, null);
   });
 
   req.on('response', (res) => {
@@ -193,8 +215,8 @@ function openRequest(websocket, address, state) {
     const location = res.headers.location;
     const status = res.statusCode;
     if (location && state.followRedirects && status >= 300 && status < 400) {
-      if (++websocket._redirects > state.maxRedirects) {
-        abortHandshake(websocket, attempt, 'Maximum redirects exceeded');
+      if (++state.redirects > state.maxRedirects) {
+        abortHandshake(state, attempt, 'Maximum redirects exceeded');
         return;
       }
       req[kAborted] = true;
@@ -203,15 +225,15 @@ function openRequest(websocket, address, state) {
       try {
         next = new URL(location, url);
       } catch {
-        settle(websocket, attempt);
-        emitErrorAndClose(websocket, new SyntaxError(`Invalid URL: ${location}`));
+        state.attempt = null;
+        websocket._failOpening(new SyntaxError(`Invalid URL: ${location}`), null);
         return;
       }
-      openRequest(websocket, next, state);
+      openRequest(state, next);
     } else if (!websocket.emit('unexpected-response', req, res)) {
       // Node reports a 101 without the upgrade headers as an ordinary response.
       const message = (status === 101 && upgradeHeadersProblem(res)) || `Unexpected server response: ${status}`;
-      abortHandshake(websocket, attempt, message, { statusCode: status });
+      abortHandshake(state, attempt, message, status);
     }
   });
 
@@ -225,27 +247,26 @@ function openRequest(websocket, address, state) {
       socket.destroy();
       return;
     }
-    websocket._req = null;
     const problem = checkResponse(res, key, state);
     if (problem) {
-      abortHandshake(websocket, attempt, problem);
+      abortHandshake(state, attempt, problem);
       return;
     }
     const negotiated = res.headers['sec-websocket-extensions'] === undefined
       ? undefined
       : acceptExtensions(res.headers['sec-websocket-extensions'], state.deflateOptions);
     if (typeof negotiated === 'string') {
-      abortHandshake(websocket, attempt, negotiated);
+      abortHandshake(state, attempt, negotiated);
       return;
     }
     state.attempt = null;
-    delete websocket._abortConnecting;
-    websocket._setSocket(socket, head, {
-      ...state.connection,
-      protocol: res.headers['sec-websocket-protocol'] || '',
-      deflate: negotiated ? { options: state.deflateOptions, params: negotiated } : undefined,
-    });
-    websocket.emit('open');
+    websocket._open(
+      socket,
+      head,
+      state.connection,
+      res.headers['sec-websocket-protocol'] || '',
+      negotiated ? { options: state.deflateOptions, params: negotiated } : undefined
+    );
   });
 
   if (typeof options.finishRequest === 'function') options.finishRequest(req, websocket);
@@ -297,55 +318,39 @@ function acceptExtensions(header, deflateOptions) {
   };
 }
 
-/** The handshake of this attempt is over (failed): no timer, no more aborts. */
-function settle(websocket, attempt) {
-  clearTimeout(attempt.timer);
-  websocket._req = null;
-}
-
 /**
  * Fails the handshake: aborts the request (or destroys the upgraded socket),
- * then emits 'error' and 'close' (1006), as ws's abortHandshake.
+ * then the WebSocket emits 'error' and 'close' (1006), as ws's abortHandshake.
+ * @param {ClientHandshake} state
  * @param {object} attempt { req, socket, timer }
  * @param {string} message
- * @param {object} [extra] properties for the error (statusCode)
+ * @param {number} [statusCode] the server's answer, when it was not a 101
  */
-function abortHandshake(websocket, attempt, message, extra) {
+function abortHandshake(state, attempt, message, statusCode) {
+  const { websocket } = state;
   if (websocket.readyState !== CONNECTING) return;
-  websocket._readyState = CLOSING;
-  settle(websocket, attempt);
-  const err = new Error(message);
+  clearTimeout(attempt.timer);
+  state.attempt = null;
+  const err = handshakeError(message, statusCode);
   Error.captureStackTrace(err, abortHandshake);
-  err.code = 'WS_ERR_HANDSHAKE';
-  if (extra) Object.assign(err, extra);
   const { req, socket } = attempt;
   if (socket) {
     socket.on('error', NOOP);
     socket.destroy();
-    if (socket.closed) process.nextTick(emitErrorAndClose, websocket, err);
-    else socket.once('close', () => emitErrorAndClose(websocket, err));
+    websocket._failOpening(err, socket);
     return;
   }
   req[kAborted] = true;
   req.on('error', NOOP);
   req.destroy();
   if (req.socket && !req.socket.destroyed) req.socket.destroy();
-  process.nextTick(emitErrorAndClose, websocket, err);
-}
-
-/**
- * 'error' (when someone listens, as everywhere in native-ws) then 'close' with 1006.
- */
-function emitErrorAndClose(websocket, err) {
-  websocket._readyState = CLOSING;
-  if (websocket.listenerCount('error') > 0) websocket.emit('error', err);
-  websocket._emitClose();
+  websocket._failOpening(err, null);
 }
 
 /** A bad address: thrown by the constructor, or an error event after a redirect. */
-function invalidAddress(websocket, err) {
-  if (websocket._redirects === 0) throw err;
-  emitErrorAndClose(websocket, err);
+function invalidAddress(state, err) {
+  if (state.redirects === 0) throw err;
+  state.websocket._failOpening(err, null);
 }
 
 function netConnect(options) {
@@ -377,19 +382,6 @@ function getHeader(headers, lowerName) {
   return undefined;
 }
 
-function checkNonNegative(value, name) {
-  if (typeof value !== 'number' || Number.isNaN(value)) throw typeError(`${name}: must be a number`);
-  if (value < 0) {
-    const err = new RangeError(`${name}: must be >= 0, got ${value}`);
-    err.code = 'ERR_OUT_OF_RANGE';
-    throw err;
-  }
-}
+setClientOpener((websocket, address, protocols, options) => new ClientHandshake(websocket, address, protocols, options));
 
-function typeError(message) {
-  const err = new TypeError(message);
-  err.code = 'ERR_INVALID_ARG_TYPE';
-  return err;
-}
-
-module.exports = { initAsClient };
+module.exports = { ClientHandshake };

@@ -1,18 +1,63 @@
 'use strict';
 
-// Pieces of the opening handshake shared by WebSocketServer (requests parsed
-// by Node's http module) and accept() (requests parsed natively).
+// The request side of the server handshake: the native validation of a
+// request Node's http module parsed, the native parse of a raw request
+// (accept()) into an UpgradeRequest, both giving one `parsed` shape to the
+// handshake (lib/handshake/server.js); subprotocol selection; the 101 and
+// refusal responses.
 
 const { addon } = require('../native');
 
+const NO_PROTOCOLS = [];
+
 /**
- * Writes a refusal and closes the socket.
+ * Validates an upgrade request Node's http module parsed (one native call).
+ * @param {import('http').IncomingMessage} req
+ * @returns {{ status: number, message?: string, key?: string, protocols?: string[], extensions?: string }}
+ *   status 0 with the key, offered subprotocols and extension header, or the refusal
+ */
+function validateParsedRequest(req) {
+  const version = req.httpVersionMinor + 10 * (req.httpVersionMajor - 1);
+  const raw = req.rawHeaders;
+  // One joined string crosses to the native side faster than one per header;
+  // null only if a value held a newline, which Node's HTTP parser refuses.
+  let check = addon.validateUpgradeJoined(req.method, version, raw.join('\n'), raw.length);
+  if (check === null) check = addon.validateUpgrade(req.method, version, raw);
+  // The key alone for a valid request that offers no subprotocol and no extension.
+  if (typeof check === 'string') return { status: 0, key: check, protocols: NO_PROTOCOLS, extensions: undefined };
+  return check;
+}
+
+/**
+ * Parses a raw upgrade request from the bytes received so far (one native call).
+ * @param {Buffer} buffer
+ * @param {number} maxHeaderBytes
+ * @param {import('stream').Duplex} socket becomes the request's `socket`
+ * @returns {null | { parsed: object, req: UpgradeRequest|null, bytesUsed: number }}
+ *   null while the header block is incomplete; `parsed` as validateParsedRequest's
+ */
+function parseRawRequest(buffer, maxHeaderBytes, socket) {
+  const result = addon.parseUpgradeInto(buffer, maxHeaderBytes, layout);
+  if (result === 0) return null;
+  if (result !== 1 && result.status !== 0) return { parsed: result, req: null, bytesUsed: 0 };
+  const bytesUsed = layout[0];
+  const head = buffer.latin1Slice(0, bytesUsed);
+  const key = head.slice(layout[6], layout[7]);
+  const req = new UpgradeRequest(head, layout, socket);
+  const parsed = result === 1
+    ? { status: 0, key, protocols: NO_PROTOCOLS, extensions: undefined }
+    : { status: 0, key, protocols: result.protocols, extensions: result.extensions };
+  return { parsed, req, bytesUsed };
+}
+
+/**
+ * Answers a refused request with an HTTP error response and closes the socket.
  * @param {import('stream').Duplex} socket
  * @param {number} status
  * @param {string} message
  * @param {Record<string, string|number>} [headers] extra headers (e.g. from verifyClient)
  */
-function abortHandshake(socket, status, message, headers) {
+function writeRefusal(socket, status, message, headers) {
   if (socket.writable && !socket.destroyed) {
     let response = addon.errorResponse(status, message);
     if (headers) {
@@ -71,6 +116,8 @@ function acceptResponse(key, protocol, extensions) {
 // Words of the table addon.parseUpgradeInto fills: 9, then 4 per header (at most 100).
 const LAYOUT_WORDS = 9;
 const LAYOUT_TABLE_WORDS = LAYOUT_WORDS + 4 * 100;
+// Filled by addon.parseUpgradeInto and read at once; shared by all handshakes.
+const layout = new Uint32Array(LAYOUT_TABLE_WORDS);
 
 /**
  * The request accept() parsed, as a minimal IncomingMessage-like object:
@@ -151,11 +198,12 @@ function joinLines(lines) {
 }
 
 module.exports = {
-  abortHandshake,
+  validateParsedRequest,
+  parseRawRequest,
+  writeRefusal,
   selectProtocol,
   acceptLines,
   joinLines,
   acceptResponse,
   UpgradeRequest,
-  LAYOUT_TABLE_WORDS,
 };

@@ -1,0 +1,146 @@
+'use strict';
+
+// The one seam between a connection and its transport. A WebSocket touches
+// its stream.Duplex only through a SocketSeam: chunks come in (to
+// `connection._onData`), send batches go out (write/cork/uncork, used by the
+// Sender), reading is paused, resumed or stopped, our side is ended or the
+// whole transport destroyed, and the transport's end, close and error are
+// reported (to `_onEnd`, `_onClose`, `_onSocketFailure`). Another transport
+// (a native socket, say) can sit under a connection by offering the same
+// methods.
+
+const { kWebSocket, NOOP } = require('../constants');
+
+const kSeam = Symbol('native-ws.seam');
+
+/**
+ * @typedef {object} SeamConnection what a seam reports to
+ * @property {(chunk: Buffer) => void} _onData
+ * @property {() => void} _onEnd
+ * @property {() => void} _onClose
+ * @property {() => void} _onSocketFailure
+ */
+
+class SocketSeam {
+  /**
+   * Takes over `socket` for `connection`: from now on its data, end, close
+   * and error go to the connection.
+   * @param {import('stream').Duplex} socket
+   * @param {SeamConnection} connection
+   * @param {Buffer} [head] bytes already read past the handshake; delivered first
+   */
+  constructor(socket, connection, head) {
+    this.socket = socket;
+    this.connection = connection;
+    socket[kSeam] = this;
+    socket[kWebSocket] = connection;
+    if (typeof socket.setTimeout === 'function') socket.setTimeout(0);
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay();
+    if (head && head.length > 0) socket.unshift(head);
+    socket.on('close', seamOnClose);
+    socket.on('data', seamOnData);
+    socket.on('end', seamOnEnd);
+    socket.on('error', seamOnError);
+  }
+
+  /** Bytes handed to the transport and not yet written to the OS. */
+  get queuedBytes() {
+    return this.socket.writableLength;
+  }
+
+  /** Whether our side has been ended. */
+  get ended() {
+    return this.socket.writableEnded;
+  }
+
+  /** Whether everything written has reached the OS and our side is ended. */
+  get finished() {
+    return this.socket.writableFinished;
+  }
+
+  /**
+   * Calls `cb` once our side is ended and everything written has been flushed.
+   * @param {() => void} cb
+   */
+  onceFinished(cb) {
+    this.socket.once('finish', cb);
+  }
+
+  /**
+   * Writes one send batch (or part of one, between cork() and uncork()).
+   * @param {Buffer} bytes
+   * @param {(err?: Error) => void} [cb] when the transport has taken it
+   */
+  write(bytes, cb) {
+    this.socket.write(bytes, cb);
+  }
+
+  /** Gathers the writes that follow until uncork(). */
+  cork() {
+    this.socket.cork();
+  }
+
+  uncork() {
+    this.socket.uncork();
+  }
+
+  /** Stops reading (the connection's pause()). */
+  pause() {
+    this.socket.pause();
+  }
+
+  /** Reads again. */
+  resume() {
+    this.socket.resume();
+  }
+
+  /**
+   * Nothing more is wanted from the peer (after its close frame or a
+   * violation): further chunks are read and dropped, so that the transport
+   * sees the peer's end.
+   */
+  stopReading() {
+    this.socket.removeListener('data', seamOnData);
+    this.socket.resume();
+  }
+
+  /** Ends our side, after what is already written. Ending twice is skipped. */
+  end() {
+    // Ending twice costs an error object inside Node.
+    if (!this.socket.writableEnded) this.socket.end();
+  }
+
+  /** Destroys the transport at once. */
+  destroy() {
+    this.socket.destroy();
+  }
+
+  /** The transport failed: errors from now on are ignored, and it is destroyed. */
+  destroyAfterError() {
+    const socket = this.socket;
+    socket.removeListener('error', seamOnError);
+    socket.on('error', NOOP);
+    socket.destroy();
+  }
+}
+
+// Transport listeners, shared by every seam: `this` is the socket.
+function seamOnData(chunk) {
+  this[kSeam].connection._onData(chunk);
+}
+
+function seamOnEnd() {
+  this[kSeam].connection._onEnd();
+}
+
+function seamOnClose() {
+  const seam = this[kSeam];
+  this.removeListener('data', seamOnData);
+  seam.connection._onClose();
+}
+
+function seamOnError() {
+  this[kSeam].connection._onSocketFailure();
+}
+
+module.exports = { SocketSeam };
