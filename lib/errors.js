@@ -41,6 +41,22 @@ function protocolErrorCode(closeCode) {
   }
 }
 
+/** A refused upgrade request (primitives' parseUpgradeRequest); `statusCode` and `response` say how to answer. */
+class HandshakeError extends Error {
+  /**
+   * @param {number} statusCode
+   * @param {string} message
+   * @param {string} response the complete HTTP error response
+   */
+  constructor(statusCode, message, response) {
+    super(message);
+    this.name = 'HandshakeError';
+    this.code = 'WS_ERR_HANDSHAKE';
+    this.statusCode = statusCode;
+    this.response = response;
+  }
+}
+
 /**
  * A bad argument or option.
  * @param {'TypeError'|'RangeError'} kind
@@ -149,6 +165,7 @@ function withCode(err, code) {
 
 module.exports = {
   ProtocolError,
+  HandshakeError,
   protocolErrorCode,
   argumentError,
   typeError,

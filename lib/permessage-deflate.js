@@ -6,6 +6,8 @@
 // Rust, synchronously, inside the same calls that frame and parse.
 
 const { addon, call } = require('./native');
+const { DEFAULTS, checkInteger } = require('./options');
+const { typeError } = require('./errors');
 
 const EXTENSION = 'permessage-deflate';
 // A compressor unused for a whole sweep interval frees its native context.
@@ -21,9 +23,7 @@ function normalizeOptions(option) {
   if (!option) return null;
   const given = option === true ? {} : option;
   if (typeof given !== 'object') {
-    const err = new TypeError('perMessageDeflate: must be a boolean or an object');
-    err.code = 'ERR_INVALID_ARG_TYPE';
-    throw err;
+    throw typeError('perMessageDeflate: must be a boolean or an object');
   }
   const zlib = given.zlibDeflateOptions || {};
   const options = {
@@ -31,9 +31,12 @@ function normalizeOptions(option) {
     clientNoContextTakeover: !!given.clientNoContextTakeover,
     serverMaxWindowBits: windowBits(given.serverMaxWindowBits, 'serverMaxWindowBits'),
     clientMaxWindowBits: windowBits(given.clientMaxWindowBits, 'clientMaxWindowBits'),
-    level: integer(given.level !== undefined ? given.level : zlib.level !== undefined ? zlib.level : 6, 'level'),
-    memLevel: integer(given.memLevel !== undefined ? given.memLevel : zlib.memLevel !== undefined ? zlib.memLevel : 8, 'memLevel'),
-    threshold: integer(given.threshold !== undefined ? given.threshold : 1024, 'threshold'),
+    level: integer(given.level !== undefined ? given.level : zlib.level !== undefined ? zlib.level : DEFAULTS.deflateLevel, 'level'),
+    memLevel: integer(
+      given.memLevel !== undefined ? given.memLevel : zlib.memLevel !== undefined ? zlib.memLevel : DEFAULTS.deflateMemLevel,
+      'memLevel'
+    ),
+    threshold: integer(given.threshold !== undefined ? given.threshold : DEFAULTS.deflateThreshold, 'threshold'),
   };
   call(addon.validateDeflateOptions, options);
   return options;
@@ -45,11 +48,7 @@ function windowBits(value, name) {
 }
 
 function integer(value, name) {
-  if (!Number.isInteger(value) || value < 0) {
-    const err = new RangeError(`perMessageDeflate.${name}: must be a non-negative integer, got ${value}`);
-    err.code = 'ERR_OUT_OF_RANGE';
-    throw err;
-  }
+  checkInteger(value, `perMessageDeflate.${name}`);
   return value;
 }
 

@@ -8,8 +8,8 @@ const crypto = require('node:crypto');
 const { addon, call } = require('./native');
 const { Receiver } = require('./connection/receiver');
 const { toBuffer, encodeClosePayload } = require('./connection/websocket');
-const { typeError } = require('./errors');
-const { DEFAULTS } = require('./options');
+const { typeError, rangeError, HandshakeError } = require('./errors');
+const { DEFAULTS, checkInteger } = require('./options');
 
 /**
  * `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(sha1(key + GUID)).
@@ -21,16 +21,6 @@ function acceptKey(key) {
   return addon.acceptKey(key);
 }
 
-/** A refused upgrade request; `statusCode` and `response` say how to answer. */
-class HandshakeError extends Error {
-  constructor(statusCode, message) {
-    super(message);
-    this.name = 'HandshakeError';
-    this.code = 'WS_ERR_HANDSHAKE';
-    this.statusCode = statusCode;
-    this.response = addon.errorResponse(statusCode, message);
-  }
-}
 
 /**
  * Parses and validates an HTTP upgrade request (RFC 6455 §4.2.1) from the
@@ -44,14 +34,10 @@ class HandshakeError extends Error {
 function parseUpgradeRequest(buffer, options = {}) {
   if (!Buffer.isBuffer(buffer)) throw typeError('buffer: must be a Buffer');
   const maxHeaderBytes = options.maxHeaderBytes === undefined ? DEFAULTS.maxHeaderBytes : options.maxHeaderBytes;
-  if (!Number.isInteger(maxHeaderBytes) || maxHeaderBytes < 1) {
-    const err = new RangeError('maxHeaderBytes: must be a positive integer');
-    err.code = 'ERR_OUT_OF_RANGE';
-    throw err;
-  }
+  checkInteger(maxHeaderBytes, 'maxHeaderBytes', 1, 'a positive integer');
   const result = addon.parseRequest(buffer, Math.min(maxHeaderBytes, 0xffffffff));
   if (!result.complete) return null;
-  if (result.status !== 0) throw new HandshakeError(result.status, result.message);
+  if (result.status !== 0) throw new HandshakeError(result.status, result.message, addon.errorResponse(result.status, result.message));
   const headers = {};
   for (let i = 0; i < result.rawHeaders.length; i += 2) {
     const name = result.rawHeaders[i].toLowerCase();
@@ -93,9 +79,7 @@ function encodeFrame(frame) {
   const payload = frame.payload === undefined ? Buffer.alloc(0) : toBuffer(frame.payload, 'payload');
   const opcode = frame.opcode === undefined ? (typeof frame.payload === 'string' ? 1 : 2) : frame.opcode;
   if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15) {
-    const err = new RangeError(`opcode: must be an integer from 0 to 15, got ${opcode}`);
-    err.code = 'ERR_OUT_OF_RANGE';
-    throw err;
+    throw rangeError(`opcode: must be an integer from 0 to 15, got ${opcode}`);
   }
   let mask;
   if (frame.mask === true) mask = crypto.randomBytes(4);
@@ -148,11 +132,7 @@ class FrameParser {
    */
   constructor(options = {}) {
     const maxPayload = options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload;
-    if (typeof maxPayload !== 'number' || maxPayload < 0) {
-      const err = new RangeError('maxPayload: must be a number >= 0');
-      err.code = 'ERR_OUT_OF_RANGE';
-      throw err;
-    }
+    if (typeof maxPayload !== 'number' || maxPayload < 0) throw rangeError('maxPayload: must be a number >= 0');
     this._events = [];
     this._error = null;
     this._receiver = new Receiver(parserHandlers, this, { client: !!options.client, maxPayload });
