@@ -77,6 +77,33 @@ function checkObject(options, name = 'options') {
 }
 
 /**
+ * WebSocketServer's options with ws 8's defaults filled in (what
+ * `server.options` shows); the per-connection ones are checked by
+ * connectionOptions(), the handshake's by ServerHandshake.
+ * @param {object} options
+ * @returns {object}
+ */
+function serverOptions(options) {
+  checkObject(options);
+  return {
+    maxPayload: DEFAULTS.maxPayload,
+    closeTimeout: DEFAULTS.closeTimeout,
+    autoPong: DEFAULTS.autoPong,
+    clientTracking: true,
+    perMessageDeflate: false,
+    handleProtocols: null,
+    verifyClient: null,
+    path: null,
+    host: null,
+    port: null,
+    server: null,
+    noServer: false,
+    backlog: null,
+    ...options,
+  };
+}
+
+/**
  * The per-connection options shared by WebSocketServer, accept() and the
  * client, checked, with defaults filled in.
  * @param {object} options
@@ -101,4 +128,4 @@ function connectionOptions(options) {
   return picked;
 }
 
-module.exports = { DEFAULTS, describe, checkNumber, checkInteger, checkObject, connectionOptions };
+module.exports = { DEFAULTS, describe, checkNumber, checkInteger, checkObject, connectionOptions, serverOptions };

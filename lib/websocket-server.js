@@ -9,7 +9,7 @@
 const EventEmitter = require('node:events');
 const http = require('node:http');
 const { WebSocket } = require('./connection/websocket');
-const { DEFAULTS, checkObject } = require('./options');
+const { serverOptions } = require('./options');
 const { typeError, handshakeError } = require('./errors');
 const { ServerHandshake } = require('./handshake/server');
 const { validateParsedRequest, writeRefusal } = require('./handshake/request');
@@ -43,23 +43,7 @@ class WebSocketServer extends EventEmitter {
    */
   constructor(options, callback) {
     super();
-    checkObject(options);
-    options = {
-      maxPayload: DEFAULTS.maxPayload,
-      closeTimeout: DEFAULTS.closeTimeout,
-      autoPong: true,
-      clientTracking: true,
-      perMessageDeflate: false,
-      handleProtocols: null,
-      verifyClient: null,
-      path: null,
-      host: null,
-      port: null,
-      server: null,
-      noServer: false,
-      backlog: null,
-      ...options,
-    };
+    options = serverOptions(options);
     const modes = [options.port != null, !!options.server, !!options.noServer].filter(Boolean).length;
     if (modes !== 1) {
       throw typeError('One and only one of the "port", "server", or "noServer" options must be specified');
