@@ -235,7 +235,7 @@ describe('encodeFrame / decodeFrame', () => {
         return e;
       }
     })();
-    assert.equal(err.code, 'WS_ERR_PROTOCOL');
+    assert.equal(err.code, 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH');
   });
 
   it('argument errors are TypeError/RangeError naming the argument', () => {

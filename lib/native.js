@@ -1,58 +1,75 @@
 'use strict';
 
-// Loads the addon and turns its tagged errors ("RangeError|…",
-// "Protocol|1002|…", "Panic|…") into proper JS errors.
+// Loads the addon, refuses one built for another table layout (ABI_VERSION),
+// and wraps every export once, so that whatever a call throws reaches JS as
+// an error of lib/errors.js: the addon throws only errors whose message is
+// `native-ws|<kind>|<code>|<number>|<message>` (see src/binding/mod.rs), and
+// translateError() is their one decoder. The numeric constants the addon
+// exports (table layouts, opcodes, close codes, limits) pass through as they
+// are; lib/abi.js is their reader.
 
 const path = require('node:path');
-const { ProtocolError, protocolErrorCode } = require('./errors');
+const errors = require('./errors');
 
-let addon;
+/** The table layout this JS was written for; src/abi.rs ABI_VERSION. */
+const EXPECTED_ABI_VERSION = 1;
+
+let raw;
 try {
-  addon = require(path.join(__dirname, '..', 'native-ws.node'));
+  raw = require(path.join(__dirname, '..', 'native-ws.node'));
 } catch (err) {
-  const hint = new Error(
+  throw errors.addonLoadError(
     'native-ws: the native addon is missing or failed to load. Run `npm install` ' +
-      '(it builds the addon with cargo) or `npm run build`. Cause: ' + err.message
+      '(it builds the addon with cargo) or `npm run build`. Cause: ' + err.message,
+    err
   );
-  hint.code = 'ERR_NATIVE_WS_ADDON';
-  hint.cause = err;
-  throw hint;
+}
+if (raw.ABI_VERSION !== EXPECTED_ABI_VERSION) {
+  throw errors.addonLoadError(
+    `native-ws: the native addon speaks table ABI ${raw.ABI_VERSION}, this JavaScript ABI ${EXPECTED_ABI_VERSION}. ` +
+      'Rebuild it from this source tree with `npm run build`.',
+    undefined
+  );
 }
 
+const PREFIX = 'native-ws|';
+
 /**
- * Converts an error thrown by the addon.
- * @param {Error} err
- * @returns {Error}
+ * The lib/errors.js error for one the addon threw; anything else unchanged.
+ * @param {unknown} err
+ * @returns {unknown}
  */
 function translateError(err) {
-  const message = typeof err.message === 'string' ? err.message : '';
-  const bar = message.indexOf('|');
-  if (bar < 0) return err;
-  const kind = message.slice(0, bar);
-  const rest = message.slice(bar + 1);
+  const message = err !== null && typeof err === 'object' && typeof err.message === 'string' ? err.message : '';
+  if (!message.startsWith(PREFIX)) return err;
+  const fields = message.slice(PREFIX.length);
+  const kindEnd = fields.indexOf('|');
+  const codeEnd = fields.indexOf('|', kindEnd + 1);
+  const numberEnd = fields.indexOf('|', codeEnd + 1);
+  const kind = fields.slice(0, kindEnd);
+  const code = fields.slice(kindEnd + 1, codeEnd);
+  const number = Number(fields.slice(codeEnd + 1, numberEnd));
+  const text = fields.slice(numberEnd + 1);
   switch (kind) {
     case 'TypeError':
-      return withCode(new TypeError(rest), 'ERR_INVALID_ARG_TYPE');
     case 'RangeError':
-      return withCode(new RangeError(rest), 'ERR_OUT_OF_RANGE');
-    case 'Protocol': {
-      const second = rest.indexOf('|');
-      return new ProtocolError(rest.slice(second + 1), Number(rest.slice(0, second)));
-    }
+      return errors.argumentError(kind, text, code);
+    case 'Protocol':
+      return errors.protocolError(text, code, number);
+    case 'Handshake':
+      return errors.handshakeError(text, number);
+    case 'Response':
+      return errors.handshakeError(text);
     case 'Panic':
-      return withCode(new Error(rest), 'ERR_NATIVE_WS_PANIC');
+      return errors.panicError(text);
     default:
-      return err;
+      return errors.withCode(errors.panicError(text), code);
   }
 }
 
-function withCode(err, code) {
-  err.code = code;
-  return err;
-}
-
 /**
- * Calls an addon function, translating its errors.
+ * Calls an addon function, translating its errors. Kept for callers that
+ * still pass the raw function; the exports of `addon` already translate.
  * @param {Function} fn
  * @param {...any} args
  */
@@ -64,4 +81,199 @@ function call(fn, ...args) {
   }
 }
 
-module.exports = { addon, call, translateError, ProtocolError, protocolErrorCode };
+/**
+ * An export wrapped so that it throws only translated errors. Fixed arities,
+ * so that no call allocates an arguments array.
+ * @param {Function} fn
+ * @returns {Function}
+ */
+function wrap(fn) {
+  return function translated(a, b, c, d, e) {
+    try {
+      return fn(a, b, c, d, e);
+    } catch (err) {
+      throw translateError(err);
+    }
+  };
+}
+
+/** A server refusal as the JS callers take it (status and message). */
+function refusal(err) {
+  return { status: err.statusCode || 400, message: err.message };
+}
+
+/**
+ * The Handshake error an addon call threw, as a refusal object; anything
+ * else rethrown.
+ */
+function refused(err) {
+  const translated = translateError(err);
+  if (translated && translated.code === 'WS_ERR_HANDSHAKE' && translated.statusCode !== undefined) {
+    return refusal(translated);
+  }
+  throw translated;
+}
+
+/** The streaming frame parser of one connection (src/binding/parser.rs). */
+class FrameParser {
+  /**
+   * @param {boolean} client
+   * @param {number} maxPayload 0: no limit
+   */
+  constructor(client, maxPayload) {
+    try {
+      this._native = new raw.FrameParser(client, maxPayload);
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  /**
+   * Parses chunk[start..] into a record table (lib/abi.js reads it); throws
+   * the ProtocolError of a violation, after the records that precede it.
+   * @param {Buffer} chunk
+   * @param {number} start
+   * @param {Uint32Array} table
+   * @returns {Buffer[] | null} the Buffers owned records point at
+   */
+  parse(chunk, start, table) {
+    try {
+      return this._native.parse(chunk, start, table);
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  /**
+   * @param {number} windowBits
+   * @param {boolean} noContextTakeover
+   */
+  enableInflate(windowBits, noContextTakeover) {
+    try {
+      this._native.enableInflate(windowBits, noContextTakeover);
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  /** Bytes held natively for incomplete frames or messages. */
+  get bufferedBytes() {
+    return this._native.bufferedBytes;
+  }
+
+  /** Test hook: the next parse() panics inside the addon. */
+  _testOnlyPanicOnNextParse() {
+    this._native._testOnlyPanicOnNextParse();
+  }
+}
+
+/** The compressor of one connection's outgoing messages. */
+class Deflater {
+  constructor(level, memLevel, windowBits, noContextTakeover) {
+    try {
+      this._native = new raw.Deflater(level, memLevel, windowBits, noContextTakeover);
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  /**
+   * @param {Buffer} data a whole message
+   * @returns {Buffer}
+   */
+  compress(data) {
+    try {
+      return this._native.compress(data);
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  /** Frees the compression context of an idle connection. */
+  release() {
+    this._native.release();
+  }
+}
+
+const addon = { FrameParser, Deflater };
+for (const name of Object.keys(raw)) {
+  if (name in addon) continue;
+  addon[name] = typeof raw[name] === 'function' ? wrap(raw[name]) : raw[name];
+}
+
+// Handshake results in the shapes the JS callers take: a refusal the addon
+// throws comes back as { status, message }, a success carries status 0.
+
+/** @returns {0 | 1 | { status: number, message: string, protocols: string[], extensions?: string }} */
+addon.parseUpgradeInto = function parseUpgradeInto(buffer, maxHeaderBytes, table) {
+  let result;
+  try {
+    result = raw.parseUpgradeInto(buffer, maxHeaderBytes, table);
+  } catch (err) {
+    return { ...refused(err), protocols: [], extensions: undefined };
+  }
+  if (typeof result === 'object') result.status = 0;
+  return result;
+};
+
+/** @returns {null | string | { status: number, message: string, key: string, protocols: string[], extensions?: string }} */
+addon.validateUpgradeJoined = function validateUpgradeJoined(method, versionMinor, joined, count) {
+  let result;
+  try {
+    result = raw.validateUpgradeJoined(method, versionMinor, joined, count);
+  } catch (err) {
+    return { ...refused(err), key: '', protocols: [], extensions: undefined };
+  }
+  if (result !== null && typeof result === 'object') result.status = 0;
+  return result;
+};
+
+/** validateUpgradeJoined for raw headers that do not survive joining (see src/binding/handshake.rs). */
+addon.validateUpgrade = function validateUpgrade(method, versionMinor, rawHeaders) {
+  let result;
+  try {
+    result = raw.validateUpgrade(method, versionMinor, rawHeaders);
+  } catch (err) {
+    return { ...refused(err), key: '', protocols: [], extensions: undefined };
+  }
+  if (typeof result === 'object') result.status = 0;
+  return result;
+};
+
+/** @returns {{ complete: boolean, status: number, message: string } & object} */
+addon.parseRequest = function parseRequest(buffer, maxHeaderBytes) {
+  let result;
+  try {
+    result = raw.parseRequest(buffer, maxHeaderBytes);
+  } catch (err) {
+    return { complete: true, ...refused(err) };
+  }
+  result.status = 0;
+  result.message = '';
+  return result;
+};
+
+/** @returns {{ status: number, message?: string, response?: string } & object} */
+addon.negotiateDeflate = function negotiateDeflate(header, options) {
+  let agreement;
+  try {
+    agreement = raw.negotiateDeflate(header, options);
+  } catch (err) {
+    return refused(err);
+  }
+  if (agreement === null) return { status: 0, message: '', response: undefined };
+  return { status: 0, message: '', response: agreement.response, ...agreement.params };
+};
+
+/** @returns {{ ok: boolean, message: string } & object} */
+addon.acceptDeflateResponse = function acceptDeflateResponse(header, options) {
+  try {
+    return { ok: true, message: '', ...raw.acceptDeflateResponse(header, options) };
+  } catch (err) {
+    const translated = translateError(err);
+    if (translated && translated.code === 'WS_ERR_HANDSHAKE') return { ok: false, message: translated.message };
+    throw translated;
+  }
+};
+
+module.exports = { addon, call, translateError, ProtocolError: errors.ProtocolError };

@@ -49,14 +49,14 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             if data.len() == 1 {
-                assert_eq!(e.close_code, 1002);
+                assert_eq!(e.close_code(), 1002);
             } else {
                 assert!(data.len() >= 2, "empty payload refused");
                 let code = u16::from_be_bytes([data[0], data[1]]);
                 if !sendable(code) {
-                    assert_eq!(e.close_code, 1002, "code {code}");
+                    assert_eq!(e.close_code(), 1002, "code {code}");
                 } else {
-                    assert_eq!(e.close_code, 1007, "code {code} refused for {}", e.message);
+                    assert_eq!(e.close_code(), 1007, "code {code} refused for {}", e);
                     assert!(
                         std::str::from_utf8(&data[2..]).is_err(),
                         "valid reason refused"
@@ -85,7 +85,7 @@ fuzz_target!(|data: &[u8]| {
                     let info = decoded.expect("own encoding refused");
                     assert_eq!((info.code, &bytes[info.reason_start..]), (code, reason));
                 } else {
-                    assert_eq!(decoded.unwrap_err().close_code, 1007);
+                    assert_eq!(decoded.unwrap_err().close_code(), 1007);
                 }
             }
             Err(e) => {

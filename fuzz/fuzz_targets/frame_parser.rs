@@ -158,13 +158,13 @@ fn run(setup: Setup, wire: &[u8], cuts: &[usize]) -> Outcome {
             Ok(progress) => assert_eq!(progress.consumed, chunk.len(), "a Vec sink never fills"),
             Err(e) => {
                 assert!(
-                    matches!(e.close_code, 1002 | 1007 | 1009),
+                    matches!(e.close_code(), 1002 | 1007 | 1009),
                     "unexpected close code {}",
-                    e.close_code
+                    e.close_code()
                 );
                 assert!(parser.is_stopped(), "parser goes on after an error");
                 assert!(error.is_none(), "second error after the first");
-                error = Some(e.close_code);
+                error = Some(e.close_code());
             }
         }
         if parser.is_stopped() {

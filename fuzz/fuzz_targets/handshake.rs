@@ -1,4 +1,4 @@
-//! handshake::parse_request + validate_upgrade on arbitrary bytes.
+//! http::request::parse_head + http::server::validate_upgrade on arbitrary bytes.
 //!
 //! The first two bytes choose `max_header_bytes` (16..=4111); the rest is the
 //! request. Invariants: no panic; a buffer longer than the limit is never
@@ -12,8 +12,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use native_ws::http::request::parse_head;
 use native_ws::http::server::{
-    accept_key, accept_response_lines, error_response, join_response, parse_request,
+    accept_key, error_response, join_response, response_lines, switching_protocols,
     validate_upgrade,
 };
 
@@ -29,33 +30,39 @@ fuzz_target!(|data: &[u8]| {
     }
     let max = 16 + (u16::from_le_bytes([data[0], data[1]]) as usize % 4096);
     let buf = &data[2..];
-    match parse_request(buf, max) {
+    match parse_head(buf, max) {
         Ok(None) => assert!(
             buf.len() <= max,
             "{} bytes over the {max}-byte limit but still incomplete",
             buf.len()
         ),
-        Ok(Some((req, used))) => {
+        Ok(Some(req)) => {
+            let used = req.bytes_used;
             assert!(used <= buf.len(), "bytes_used {used} > input {}", buf.len());
             assert!(used <= max, "bytes_used {used} > limit {max}");
             // The same request from exactly its own bytes.
-            let (again, used_again) = parse_request(&buf[..used], max)
+            let again = parse_head(&buf[..used], max)
                 .expect("own bytes refused")
                 .expect("own bytes incomplete");
-            assert_eq!((&again, used_again), (&req, used), "reparse differs");
+            assert_eq!(
+                (again.bytes_used, again.method, again.path, &again.headers),
+                (used, req.method, req.path, &req.headers),
+                "reparse differs"
+            );
             // Every strict prefix is incomplete (a sample of cut points).
             let step = (used / 64).max(1);
             for cut in (0..used).step_by(step).chain([used - 1]) {
-                match parse_request(&buf[..cut], max) {
+                match parse_head(&buf[..cut], max) {
                     Ok(None) => {}
                     other => {
                         panic!("prefix of {cut}/{used} bytes of a complete request gave {other:?}")
                     }
                 }
             }
-            match validate_upgrade(&req.method, req.version_minor, &req.headers) {
+            let method = req.text(req.method);
+            match validate_upgrade(&method, req.version_minor, &req.text_headers()) {
                 Ok(up) => {
-                    assert_eq!(req.method, "GET");
+                    assert_eq!(method, "GET");
                     assert!(req.version_minor >= 1);
                     assert_eq!(up.key.len(), 24, "key {:?}", up.key);
                     assert_eq!(accept_key(&up.key).len(), 28);
@@ -67,11 +74,8 @@ fuzz_target!(|data: &[u8]| {
                         );
                     }
                     let proto = up.protocols.first().map(String::as_str);
-                    let text = join_response(&accept_response_lines(
-                        &up.key,
-                        proto,
-                        up.extensions.as_deref(),
-                    ));
+                    let text = switching_protocols(&up.key, proto, up.extensions.as_deref());
+                    assert_eq!(join_response(&response_lines(&text)), text);
                     assert!(
                         text.starts_with("HTTP/1.1 101 Switching Protocols\r\n")
                             && text.ends_with("\r\n\r\n")
@@ -79,22 +83,22 @@ fuzz_target!(|data: &[u8]| {
                 }
                 Err(e) => {
                     assert!(
-                        matches!(e.status, 400 | 426),
+                        matches!(e.status(), 400 | 426),
                         "validate_upgrade status {}",
-                        e.status
+                        e.status()
                     );
-                    let response = error_response(e.status, &e.message);
+                    let response = error_response(e.status(), &e.to_string());
                     assert!(response.contains("\r\n\r\n"));
                 }
             }
         }
         Err(e) => {
             assert!(
-                matches!(e.status, 400 | 431),
-                "parse_request status {}",
-                e.status
+                matches!(e.status(), 400 | 431),
+                "parse_head status {}",
+                e.status()
             );
-            let _ = error_response(e.status, &e.message);
+            let _ = error_response(e.status(), &e.to_string());
         }
     }
 });

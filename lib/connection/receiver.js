@@ -3,18 +3,9 @@
 // Feeds socket chunks to the native parser (one native call per chunk) and
 // turns the compact record table it fills into calls on a handler object.
 
-const { addon, ProtocolError, translateError } = require('../native');
-
-const FLAG_OWNED = 1 << 8;
-const FLAG_COMPRESSED = 1 << 9;
-// With FLAG_OWNED: the payload is [offset, offset + length) of the slab at
-// owned[word0 >>> 16] (a message spanning chunks, lent from a shared slab).
-const FLAG_IN_SLAB = 1 << 10;
-const HEADER_WORDS = 4;
-const RECORD_WORDS = 3;
-// Records per call; a chunk with more frames is parsed in several calls.
-const TABLE_RECORDS = 4096;
-const TABLE_WORDS = HEADER_WORDS + TABLE_RECORDS * RECORD_WORDS;
+const { addon } = require('../native');
+const { OPCODE, CLOSE, newRecordTable, dispatchRecords } = require('../abi');
+const { ProtocolError, protocolError } = require('../errors');
 
 // Record tables are shared by all connections (48 KiB each would dominate an
 // idle connection's memory). A listener may make another connection receive
@@ -22,18 +13,18 @@ const TABLE_WORDS = HEADER_WORDS + TABLE_RECORDS * RECORD_WORDS;
 const spareTables = [];
 
 function borrowTable() {
-  return spareTables.pop() || new Uint32Array(TABLE_WORDS);
+  return spareTables.pop() || newRecordTable();
 }
 
 function returnTable(table) {
   spareTables.push(table);
 }
 
-const OP_TEXT = 1;
-const OP_BINARY = 2;
-const OP_CLOSE = 8;
-const OP_PING = 9;
-const OP_PONG = 10;
+const OP_TEXT = OPCODE.TEXT;
+const OP_BINARY = OPCODE.BINARY;
+const OP_CLOSE = OPCODE.CLOSE;
+const OP_PING = OPCODE.PING;
+const OP_PONG = OPCODE.PONG;
 
 /**
  * What a receiver calls, each with its target first. One module-level object
@@ -111,29 +102,25 @@ class Receiver {
       let owned;
       try {
         owned = parser.parse(chunk, start, table);
-      } catch (cause) {
-        // A bug in the native core (a caught panic): fail this connection only.
-        this._stopped = true;
-        const err = new ProtocolError(`internal error in the native parser: ${translateError(cause).message}`, 1011);
-        err.code = 'ERR_NATIVE_WS_PANIC';
-        err.cause = cause;
-        this._handlers.error(this._target, err);
+      } catch (err) {
+        this._fail(err);
         return;
       }
-      const count = table[0];
-      const consumed = table[1];
-      const errorCode = table[2];
-      for (let i = 0, at = HEADER_WORDS; i < count; i++, at += RECORD_WORDS) {
-        this._dispatch(chunk, owned, table[at], table[at + 1], table[at + 2]);
-        if (this._stopped) return;
-      }
-      if (errorCode !== 0) {
-        this._stopped = true;
-        this._handlers.error(this._target, new ProtocolError(parser.lastError() || 'protocol error', errorCode));
-        return;
-      }
-      start = consumed;
-    } while (start < chunk.length);
+      start = dispatchRecords(chunk, owned, table, this);
+    } while (start >= 0 && start < chunk.length);
+  }
+
+  /** The parser threw: a violation by the peer, or a bug in the native core (a caught panic). */
+  _fail(err) {
+    this._stopped = true;
+    if (err instanceof ProtocolError) {
+      this._handlers.error(this._target, err);
+      return;
+    }
+    // Fail this connection only.
+    const wrapped = protocolError(`internal error in the native parser: ${err.message}`, 'ERR_NATIVE_WS_PANIC', CLOSE.INTERNAL_ERROR);
+    wrapped.cause = err;
+    this._handlers.error(this._target, wrapped);
   }
 
   /** Ignores everything from now on (after a close frame or an error). */
@@ -144,18 +131,14 @@ class Receiver {
     this._parser = null;
   }
 
-  _dispatch(chunk, owned, word0, offset, length) {
-    const data = (word0 & FLAG_OWNED) === 0
-      ? chunk.subarray(offset, offset + length)
-      : (word0 & FLAG_IN_SLAB) === 0
-        ? owned[offset]
-        : owned[word0 >>> 16].subarray(offset, offset + length);
-    switch (word0 & 0xff) {
+  /** One record of the table (see lib/abi.js dispatchRecords). */
+  _record(kind, data, compressed, closeCode) {
+    switch (kind) {
       case OP_TEXT:
-        this._handlers.message(this._target, data, false, (word0 & FLAG_COMPRESSED) !== 0);
+        this._handlers.message(this._target, data, false, compressed);
         break;
       case OP_BINARY:
-        this._handlers.message(this._target, data, true, (word0 & FLAG_COMPRESSED) !== 0);
+        this._handlers.message(this._target, data, true, compressed);
         break;
       case OP_PING:
         this._handlers.ping(this._target, data);
@@ -165,7 +148,7 @@ class Receiver {
         break;
       case OP_CLOSE:
         this._stopped = true;
-        this._handlers.close(this._target, word0 >>> 16, data);
+        this._handlers.close(this._target, closeCode, data);
         break;
     }
   }

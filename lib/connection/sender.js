@@ -11,18 +11,21 @@
 // one corked run of writes when it holds large payloads).
 
 const crypto = require('node:crypto');
-const { addon, call } = require('../native');
+const { addon } = require('../native');
+const {
+  BATCH_MAX_ENTRIES,
+  BATCH_MASKED,
+  BATCH_PAYLOAD_ELSEWHERE,
+  newBatchTable,
+  headerLength,
+  frameFlags,
+  writeBatchEntry,
+} = require('../abi');
 
 // Up to this size a server payload is copied next to its header: one write
 // (or one slab slot) is cheaper than two for small frames.
 const MERGE_LIMIT = 16 * 1024;
 const SLAB_SIZE = 128 * 1024;
-const ENTRY_WORDS = 4;
-const MAX_BATCH = 1024;
-// Table flags (see writeFrameHeaders): the payload is not in the slab; the
-// frame is masked with the key in the entry's fourth word.
-const PAYLOAD_ELSEWHERE = 0x40;
-const MASKED = 0x80;
 const MASK_KEY_BYTES = 4;
 
 // Client masking keys (RFC 6455 §5.3: unpredictable, one per frame) are
@@ -57,16 +60,6 @@ function borrowSlab(need) {
 
 function returnSlab(slab) {
   if (slab.buffer.length === SLAB_SIZE) spareSlabs.push(slab);
-}
-
-/**
- * Header length for a payload; writeFrameHeaders refuses a gap that does not
- * match the header it writes.
- * @param {number} length
- * @param {boolean} masked
- */
-function headerLength(length, masked) {
-  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? MASK_KEY_BYTES : 0);
 }
 
 class Sender {
@@ -122,26 +115,22 @@ class Sender {
       this._corked = 1;
       process.nextTick(uncorkSender, this);
     }
-    const flags = opcode | (fin ? 0x10 : 0) | (rsv1 ? 0x20 : 0);
+    const flags = frameFlags(opcode, fin, rsv1);
     if (this._client || length <= MERGE_LIMIT) this._batch(data, isString, length, flags, cb);
     else this._batchHeaderOnly(isString ? Buffer.from(data) : data, flags, cb);
   }
 
   /** Reserves `gap + inSlab` bytes of the slab and a table entry for one frame. */
   _reserve(gap, inSlab, length, flags, maskKey) {
-    if (this._slab !== null && (this._position + gap + inSlab > this._slab.buffer.length || this._entries === MAX_BATCH)) {
+    if (this._slab !== null && (this._position + gap + inSlab > this._slab.buffer.length || this._entries === BATCH_MAX_ENTRIES)) {
       this.flush();
     }
     if (this._slab === null) {
       this._slab = borrowSlab(gap + inSlab);
       this._position = this._batchStart = this._slab.position;
-      this._table = spareTables.pop() || new Uint32Array(MAX_BATCH * ENTRY_WORDS);
+      this._table = spareTables.pop() || newBatchTable();
     }
-    const at = this._entries * ENTRY_WORDS;
-    this._table[at] = this._position;
-    this._table[at + 1] = length;
-    this._table[at + 2] = flags | (gap << 8);
-    this._table[at + 3] = maskKey;
+    writeBatchEntry(this._table, this._entries, this._position, length, flags, gap, maskKey);
     this._entries++;
     const payloadAt = this._position + gap;
     this._position = payloadAt + inSlab;
@@ -154,7 +143,7 @@ class Sender {
     const masked = this._client;
     const gap = headerLength(length, masked);
     const payloadAt = masked
-      ? this._reserve(gap, length, length, flags | MASKED, nextMaskKey())
+      ? this._reserve(gap, length, length, flags | BATCH_MASKED, nextMaskKey())
       : this._reserve(gap, length, length, flags, 0);
     if (isString) this._slab.buffer.utf8Write(data, payloadAt, length);
     else this._slab.buffer.set(data, payloadAt);
@@ -164,7 +153,7 @@ class Sender {
   // A large payload: only its header goes into the slab; the payload is
   // written by reference right after it.
   _batchHeaderOnly(payload, flags, cb) {
-    const headerEnd = this._reserve(headerLength(payload.length, false), 0, payload.length, flags | PAYLOAD_ELSEWHERE, 0);
+    const headerEnd = this._reserve(headerLength(payload.length, false), 0, payload.length, flags | BATCH_PAYLOAD_ELSEWHERE, 0);
     this._elsewhere.push(headerEnd, payload);
     this._elsewhereBytes += payload.length;
     if (cb) this._callbacks.push(cb);
@@ -174,7 +163,7 @@ class Sender {
   flush() {
     if (this._entries === 0) return;
     const slab = this._slab;
-    call(addon.writeFrameHeaders, slab.buffer, this._table, this._entries);
+    addon.writeFrameHeaders(slab.buffer, this._table, this._entries);
     const start = this._batchStart;
     const end = this._position;
     slab.position = end;

@@ -31,8 +31,8 @@ use std::fmt;
 
 use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush, Status};
 
-use crate::proto::error::{code, ProtocolError};
-use crate::deflate::negotiate::{check_range, check_window_bits, ConfigError, DeflateConfig, DeflateParams};
+use crate::proto::error::Violation;
+use crate::deflate::negotiate::{check_range, check_window_bits, ConfigError};
 
 /// The empty stored block a sync flush ends with. The sender strips it, the
 /// receiver appends it back (RFC 7692 §7.2.1, §7.2.2).
@@ -80,16 +80,6 @@ pub enum InflateError {
     Corrupt(String),
 }
 
-impl InflateError {
-    /// The close code to fail the connection with.
-    pub fn close_code(&self) -> u16 {
-        match self {
-            InflateError::TooBig => code::MESSAGE_TOO_BIG,
-            InflateError::Corrupt(_) => code::INVALID_PAYLOAD,
-        }
-    }
-}
-
 impl fmt::Display for InflateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -101,11 +91,11 @@ impl fmt::Display for InflateError {
 
 impl std::error::Error for InflateError {}
 
-impl From<&InflateError> for ProtocolError {
+impl From<&InflateError> for Violation {
     fn from(e: &InflateError) -> Self {
         match e {
-            InflateError::TooBig => ProtocolError::new(code::MESSAGE_TOO_BIG, "Max payload size exceeded"),
-            InflateError::Corrupt(_) => ProtocolError::new(code::INVALID_PAYLOAD, "invalid compressed data"),
+            InflateError::TooBig => Violation::MessageTooBig,
+            InflateError::Corrupt(_) => Violation::InvalidCompressedData,
         }
     }
 }
@@ -140,15 +130,10 @@ impl Deflater {
     /// `window_bits` is the negotiated limit (8..=15); allocates nothing yet.
     pub fn new(level: u32, mem_level: u8, window_bits: u8, no_context_takeover: bool) -> Result<Self, ConfigError> {
         check_range("level", u64::from(level), 0, 9)?;
-        check_range("mem_level", u64::from(mem_level), 1, 9)?;
-        check_window_bits("window_bits", window_bits)?;
+        check_range("memLevel", u64::from(mem_level), 1, 9)?;
+        check_window_bits("windowBits", window_bits)?;
         let level = u8::try_from(level).unwrap_or(9); // 0..=9, checked above
         Ok(Self { level, mem_level, window_bits, no_context_takeover, stream: None })
-    }
-
-    /// The server's compressor for what was negotiated.
-    pub fn for_server(params: &DeflateParams, config: &DeflateConfig) -> Result<Self, ConfigError> {
-        Self::new(config.level, config.mem_level, params.server_max_window_bits, params.server_no_context_takeover)
     }
 
     /// Whether a zlib context is allocated now.
@@ -285,13 +270,8 @@ impl Inflater {
     /// `window_bits` is the negotiated limit of the peer's window (8..=15).
     /// Allocates nothing yet.
     pub fn new(window_bits: u8, no_context_takeover: bool) -> Result<Self, ConfigError> {
-        check_window_bits("window_bits", window_bits)?;
+        check_window_bits("windowBits", window_bits)?;
         Ok(Self { window_bits, no_context_takeover, stream: None, needs_tail: false })
-    }
-
-    /// The server's decompressor for what was negotiated.
-    pub fn for_server(params: &DeflateParams) -> Result<Self, ConfigError> {
-        Self::new(params.client_max_window_bits, params.client_no_context_takeover)
     }
 
     /// Whether a zlib context is allocated now.
@@ -961,8 +941,7 @@ mod tests {
         // BTYPE 11 is reserved.
         let err = inflate(&mut i, &[0xff, 0xff, 0xff], 0).unwrap_err();
         assert!(matches!(err, InflateError::Corrupt(_)), "{err:?}");
-        assert_eq!(err.close_code(), 1007);
-        assert_eq!(ProtocolError::from(&err).close_code, 1007);
+        assert_eq!(Violation::from(&err).close_code(), 1007);
         assert!(!i.holds_context());
         // Stored block whose NLEN is not the complement of LEN.
         let err = inflate(&mut Inflater::new(15, false).unwrap(), &[0x00, 0x05, 0x00, 0x00, 0x00], 0).unwrap_err();
@@ -973,24 +952,14 @@ mod tests {
         let second = compress(&mut d, LOREM.as_bytes());
         let err = inflate(&mut Inflater::new(15, false).unwrap(), &second, 0).unwrap_err();
         assert!(matches!(&err, InflateError::Corrupt(msg) if msg.contains("distance")), "{err:?}");
-        assert_eq!(InflateError::TooBig.close_code(), 1009);
+        assert_eq!(Violation::from(&InflateError::TooBig).close_code(), 1009);
     }
 
     #[test]
     fn constructor_ranges() {
         assert_eq!(Deflater::new(10, 8, 15, false).unwrap_err().field, "level");
-        assert_eq!(Deflater::new(6, 0, 15, false).unwrap_err().field, "mem_level");
-        assert_eq!(Deflater::new(6, 8, 7, false).unwrap_err().field, "window_bits");
-        assert_eq!(Inflater::new(16, false).unwrap_err().field, "window_bits");
-        let params = DeflateParams {
-            server_no_context_takeover: true,
-            client_no_context_takeover: false,
-            server_max_window_bits: 8,
-            client_max_window_bits: 10,
-        };
-        let d = Deflater::for_server(&params, &DeflateConfig::default()).unwrap();
-        assert!(d.no_context_takeover && d.window_bits == 8 && d.level == 6);
-        let i = Inflater::for_server(&params).unwrap();
-        assert!(!i.no_context_takeover && i.window_bits == 10);
+        assert_eq!(Deflater::new(6, 0, 15, false).unwrap_err().field, "memLevel");
+        assert_eq!(Deflater::new(6, 8, 7, false).unwrap_err().field, "windowBits");
+        assert_eq!(Inflater::new(16, false).unwrap_err().field, "windowBits");
     }
 }

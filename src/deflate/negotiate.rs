@@ -10,10 +10,11 @@
 //!
 //! The client sends one offer built from its options ([`client_offer`]) and
 //! fails the connection on any answer that does not fit that offer
-//! ([`accept_response`]).
+//! ([`accept_server_answer`]).
 
 use std::fmt;
 
+use crate::deflate::header::{parse_extensions, Offer, ParseError};
 use crate::proto::error::ArgumentError;
 
 /// The registered extension name (RFC 7692 §7).
@@ -52,9 +53,9 @@ impl Default for DeflateConfig {
             client_no_context_takeover: false,
             server_max_window_bits: None,
             client_max_window_bits: None,
-            level: 6,
-            mem_level: 8,
-            threshold: 1024,
+            level: DEFAULT_LEVEL,
+            mem_level: DEFAULT_MEM_LEVEL,
+            threshold: DEFAULT_THRESHOLD,
         }
     }
 }
@@ -63,14 +64,38 @@ impl DeflateConfig {
     /// Checks every field's range; the error names the first bad field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(bits) = self.server_max_window_bits {
-            check_window_bits("server_max_window_bits", bits)?;
+            check_window_bits(SERVER_MAX_WINDOW_BITS, bits)?;
         }
         if let Some(bits) = self.client_max_window_bits {
-            check_window_bits("client_max_window_bits", bits)?;
+            check_window_bits(CLIENT_MAX_WINDOW_BITS, bits)?;
         }
-        check_range("level", u64::from(self.level), 0, 9)?;
-        check_range("mem_level", u64::from(self.mem_level), 1, 9)
+        check_range(LEVEL, u64::from(self.level), 0, 9)?;
+        check_range(MEM_LEVEL, u64::from(self.mem_level), 1, 9)
     }
+}
+
+/// The names the user gave these options (ws's `perMessageDeflate` object).
+pub const SERVER_MAX_WINDOW_BITS: &str = "perMessageDeflate.serverMaxWindowBits";
+pub const CLIENT_MAX_WINDOW_BITS: &str = "perMessageDeflate.clientMaxWindowBits";
+pub const LEVEL: &str = "perMessageDeflate.level";
+pub const MEM_LEVEL: &str = "perMessageDeflate.memLevel";
+/// zlib's defaults, and so ws's.
+pub const DEFAULT_LEVEL: u32 = 6;
+pub const DEFAULT_MEM_LEVEL: u8 = 8;
+/// Messages shorter than this are sent uncompressed (ws's default).
+pub const DEFAULT_THRESHOLD: usize = 1024;
+
+/// Window bits as a caller gave them (a JS number), checked before they are
+/// narrowed, so that 300 is reported as 300 under the caller's name.
+pub fn window_bits_option(field: &'static str, bits: u32) -> Result<u8, ConfigError> {
+    check_range(field, u64::from(bits), u64::from(MIN_WINDOW_BITS), u64::from(MAX_WINDOW_BITS))?;
+    Ok(bits as u8)
+}
+
+/// A memLevel as a caller gave it, checked before it is narrowed.
+pub fn mem_level_option(field: &'static str, level: u32) -> Result<u8, ConfigError> {
+    check_range(field, u64::from(level), 1, 9)?;
+    Ok(level as u8)
 }
 
 /// Window bits must be 8..=15 (RFC 7692 §7.1.2).
@@ -82,7 +107,7 @@ pub(crate) fn check_range(field: &'static str, value: u64, min: u64, max: u64) -
     if (min..=max).contains(&value) {
         Ok(())
     } else {
-        Err(ConfigError { field, message: format!("{field} must be between {min} and {max}, got {value}") })
+        Err(ConfigError { field, message: format!("{field}: must be between {min} and {max}, got {value}") })
     }
 }
 
@@ -122,35 +147,6 @@ pub struct DeflateParams {
     pub client_max_window_bits: u8,
 }
 
-/// One extension parameter; the name is lower-cased, a quoted value unquoted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtensionParam {
-    pub name: String,
-    pub value: Option<String>,
-}
-
-/// One offered extension; the name is lower-cased.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Offer {
-    pub name: String,
-    pub params: Vec<ExtensionParam>,
-}
-
-/// A syntax error in a `Sec-WebSocket-Extensions` value, at byte `position`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ParseError {
-    pub position: usize,
-    pub message: &'static str,
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid Sec-WebSocket-Extensions header: {} at index {}", self.message, self.position)
-    }
-}
-
-impl std::error::Error for ParseError {}
-
 /// Why the handshake must fail rather than merely go on without compression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NegotiationError {
@@ -187,139 +183,13 @@ impl From<ParseError> for NegotiationError {
     }
 }
 
-impl From<NegotiationError> for crate::http::server::HandshakeError {
+impl From<NegotiationError> for crate::http::server::HandshakeViolation {
     fn from(e: NegotiationError) -> Self {
-        crate::http::server::HandshakeError { status: e.status(), message: e.to_string() }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Parsing (RFC 6455 §9.1 grammar, RFC 7230 §3.2.6 tokens and quoted-strings)
-// ---------------------------------------------------------------------------
-
-/// Parses a `Sec-WebSocket-Extensions` value into offers, in order.
-///
-/// Several header lines must be joined with ", " first (RFC 7230 §3.2.2).
-/// Optional whitespace is allowed around every separator, and empty list
-/// elements (`a, , b`) are skipped as RFC 7230 §7 requires; anything else
-/// that does not fit the grammar is an error. A quoted value must still be a
-/// token once unescaped (RFC 6455 §9.1).
-pub fn parse_extensions(header: &str) -> Result<Vec<Offer>, ParseError> {
-    let mut cursor = Cursor { bytes: header.as_bytes(), pos: 0 };
-    let mut offers = Vec::new();
-    loop {
-        cursor.skip_ows();
-        match cursor.peek() {
-            None => return Ok(offers),
-            Some(b',') => cursor.pos += 1,
-            Some(_) => offers.push(cursor.extension()?),
+        match e {
+            NegotiationError::Syntax(e) => crate::http::server::HandshakeViolation::InvalidExtensionsHeader(e),
+            NegotiationError::Config(e) => crate::http::server::HandshakeViolation::DeflateMisconfigured(e),
         }
     }
-}
-
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Cursor<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    fn error(&self, message: &'static str) -> ParseError {
-        ParseError { position: self.pos, message }
-    }
-
-    fn skip_ows(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
-            self.pos += 1;
-        }
-    }
-
-    /// `extension-token *( ";" extension-param )`, consuming a trailing ",".
-    fn extension(&mut self) -> Result<Offer, ParseError> {
-        let name = self.token("expected an extension name")?.to_ascii_lowercase();
-        let mut params = Vec::new();
-        loop {
-            self.skip_ows();
-            match self.peek() {
-                None => break,
-                Some(b',') => {
-                    self.pos += 1;
-                    break;
-                }
-                Some(b';') => {
-                    self.pos += 1;
-                    self.skip_ows();
-                    params.push(self.param()?);
-                }
-                Some(_) => return Err(self.error("unexpected character")),
-            }
-        }
-        Ok(Offer { name, params })
-    }
-
-    /// `token [ "=" ( token | quoted-string ) ]`.
-    fn param(&mut self) -> Result<ExtensionParam, ParseError> {
-        let name = self.token("expected a parameter name")?.to_ascii_lowercase();
-        self.skip_ows();
-        if self.peek() != Some(b'=') {
-            return Ok(ExtensionParam { name, value: None });
-        }
-        self.pos += 1;
-        self.skip_ows();
-        let value = if self.peek() == Some(b'"') {
-            self.quoted_token()?
-        } else {
-            self.token("expected a parameter value")?.to_owned()
-        };
-        Ok(ExtensionParam { name, value: Some(value) })
-    }
-
-    fn token(&mut self, missing: &'static str) -> Result<&str, ParseError> {
-        let start = self.pos;
-        while self.peek().is_some_and(is_tchar) {
-            self.pos += 1;
-        }
-        if self.pos == start {
-            return Err(self.error(missing));
-        }
-        // Token characters are ASCII, so this slice is on char boundaries.
-        std::str::from_utf8(&self.bytes[start..self.pos]).map_err(|_| self.error(missing))
-    }
-
-    /// A quoted-string whose unescaped content must be a token.
-    fn quoted_token(&mut self) -> Result<String, ParseError> {
-        let start = self.pos;
-        self.pos += 1; // opening quote
-        let mut value = String::new();
-        loop {
-            let byte = self.peek().ok_or(ParseError { position: start, message: "unterminated quoted string" })?;
-            self.pos += 1;
-            let ch = match byte {
-                b'"' => break,
-                b'\\' => self.peek().ok_or(ParseError { position: start, message: "unterminated quoted string" })?,
-                _ => byte,
-            };
-            if byte == b'\\' {
-                self.pos += 1;
-            }
-            if !is_tchar(ch) {
-                return Err(ParseError { position: self.pos - 1, message: "quoted value is not a token" });
-            }
-            value.push(char::from(ch));
-        }
-        if value.is_empty() {
-            return Err(ParseError { position: start, message: "quoted value is not a token" });
-        }
-        Ok(value)
-    }
-}
-
-/// RFC 7230 §3.2.6 `tchar`.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 // ---------------------------------------------------------------------------
@@ -523,7 +393,7 @@ fn response_error(message: impl Into<String>) -> ResponseError {
 /// Our own `client_no_context_takeover` holds even if the server omits it
 /// (resetting more often is always safe); our window is the server's value,
 /// else the one we offered, else 15.
-pub fn accept_response(header: &str, config: &DeflateConfig) -> Result<DeflateParams, ResponseError> {
+pub fn accept_server_answer(header: &str, config: &DeflateConfig) -> Result<DeflateParams, ResponseError> {
     config.validate().map_err(|e| response_error(e.message))?;
     let extensions = parse_extensions(header).map_err(|e| response_error(e.to_string()))?;
     let response = match extensions.as_slice() {
@@ -620,6 +490,7 @@ pub fn accept_response(header: &str, config: &DeflateConfig) -> Result<DeflatePa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deflate::header::ExtensionParam;
 
     fn param(name: &str, value: Option<&str>) -> ExtensionParam {
         ExtensionParam { name: name.into(), value: value.map(Into::into) }
@@ -685,8 +556,8 @@ mod tests {
     fn syntax_error_fails_the_handshake_with_400() {
         let err = negotiate("permessage-deflate; a=\"", &DeflateConfig::default()).unwrap_err();
         assert_eq!(err.status(), 400);
-        let handshake: crate::http::server::HandshakeError = err.into();
-        assert_eq!(handshake.status, 400);
+        let handshake: crate::http::server::HandshakeViolation = err.into();
+        assert_eq!(handshake.status(), 400);
     }
 
     #[test]
@@ -818,12 +689,15 @@ mod tests {
     fn config_validation_names_the_field() {
         assert_eq!(DeflateConfig::default().validate(), Ok(()));
         let cases = [
-            (DeflateConfig { server_max_window_bits: Some(7), ..DeflateConfig::default() }, "server_max_window_bits"),
-            (DeflateConfig { client_max_window_bits: Some(16), ..DeflateConfig::default() }, "client_max_window_bits"),
-            (DeflateConfig { level: 10, ..DeflateConfig::default() }, "level"),
-            (DeflateConfig { mem_level: 0, ..DeflateConfig::default() }, "mem_level"),
-            (DeflateConfig { mem_level: 10, ..DeflateConfig::default() }, "mem_level"),
+            (DeflateConfig { server_max_window_bits: Some(7), ..DeflateConfig::default() }, SERVER_MAX_WINDOW_BITS),
+            (DeflateConfig { client_max_window_bits: Some(16), ..DeflateConfig::default() }, CLIENT_MAX_WINDOW_BITS),
+            (DeflateConfig { level: 10, ..DeflateConfig::default() }, LEVEL),
+            (DeflateConfig { mem_level: 0, ..DeflateConfig::default() }, MEM_LEVEL),
+            (DeflateConfig { mem_level: 10, ..DeflateConfig::default() }, MEM_LEVEL),
         ];
+        assert_eq!(window_bits_option(SERVER_MAX_WINDOW_BITS, 300).unwrap_err().message, "perMessageDeflate.serverMaxWindowBits: must be between 8 and 15, got 300");
+        assert_eq!(window_bits_option(SERVER_MAX_WINDOW_BITS, 9), Ok(9));
+        assert_eq!(mem_level_option(MEM_LEVEL, 256).unwrap_err().message, "perMessageDeflate.memLevel: must be between 1 and 9, got 256");
         for (config, field) in cases {
             let err = config.validate().unwrap_err();
             assert_eq!(err.field, field);
@@ -852,7 +726,7 @@ mod client_tests {
     }
 
     fn rejected(header: &str, config: &DeflateConfig) -> String {
-        accept_response(header, config).unwrap_err().message
+        accept_server_answer(header, config).unwrap_err().message
     }
 
     #[test]
@@ -879,7 +753,7 @@ mod client_tests {
     #[test]
     fn offer_checks_the_config() {
         let bad = DeflateConfig { server_max_window_bits: Some(16), ..config() };
-        assert_eq!(client_offer(&bad).unwrap_err().field, "server_max_window_bits");
+        assert_eq!(client_offer(&bad).unwrap_err().field, SERVER_MAX_WINDOW_BITS);
     }
 
     #[test]
@@ -892,20 +766,20 @@ mod client_tests {
         };
         let offer = client_offer(&offer_config).unwrap();
         let (server_params, response) = negotiate(&offer, &config()).unwrap().unwrap();
-        let client_params = accept_response(&response, &offer_config).unwrap();
+        let client_params = accept_server_answer(&response, &offer_config).unwrap();
         assert_eq!(client_params, server_params);
         assert_eq!(client_params, params(true, false, 11, 12));
     }
 
     #[test]
     fn plain_response_means_defaults() {
-        assert_eq!(accept_response("permessage-deflate", &config()).unwrap(), params(false, false, 15, 15));
-        assert_eq!(accept_response("Permessage-Deflate ", &config()).unwrap(), params(false, false, 15, 15));
+        assert_eq!(accept_server_answer("permessage-deflate", &config()).unwrap(), params(false, false, 15, 15));
+        assert_eq!(accept_server_answer("Permessage-Deflate ", &config()).unwrap(), params(false, false, 15, 15));
     }
 
     #[test]
     fn server_may_restrict_and_reset() {
-        let p = accept_response(
+        let p = accept_server_answer(
             "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
              server_max_window_bits=9; client_max_window_bits=\"10\"",
             &config(),
@@ -917,8 +791,8 @@ mod client_tests {
     #[test]
     fn our_own_settings_hold_when_the_server_omits_them() {
         let ours = DeflateConfig { client_no_context_takeover: true, client_max_window_bits: Some(11), ..config() };
-        assert_eq!(accept_response("permessage-deflate", &ours).unwrap(), params(false, true, 15, 11));
-        let p = accept_response("permessage-deflate; client_max_window_bits=8", &ours).unwrap();
+        assert_eq!(accept_server_answer("permessage-deflate", &ours).unwrap(), params(false, true, 15, 11));
+        let p = accept_server_answer("permessage-deflate; client_max_window_bits=8", &ours).unwrap();
         assert_eq!(p.client_max_window_bits, 8);
     }
 
@@ -926,12 +800,12 @@ mod client_tests {
     fn offered_server_parameters_must_be_accepted() {
         let snct = DeflateConfig { server_no_context_takeover: true, ..config() };
         assert!(rejected("permessage-deflate", &snct).contains("server_no_context_takeover"));
-        assert!(accept_response("permessage-deflate; server_no_context_takeover", &snct).is_ok());
+        assert!(accept_server_answer("permessage-deflate; server_no_context_takeover", &snct).is_ok());
 
         let bits = DeflateConfig { server_max_window_bits: Some(10), ..config() };
         assert!(rejected("permessage-deflate", &bits).contains("server_max_window_bits=10"));
         assert!(rejected("permessage-deflate; server_max_window_bits=11", &bits).contains("over the 10"));
-        let p = accept_response("permessage-deflate; server_max_window_bits=8", &bits).unwrap();
+        let p = accept_server_answer("permessage-deflate; server_max_window_bits=8", &bits).unwrap();
         assert_eq!(p.server_max_window_bits, 8);
     }
 

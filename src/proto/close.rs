@@ -1,7 +1,7 @@
 //! Close frame payloads (RFC 6455 §5.5.1, §7.4): a 2-byte big-endian status
 //! code followed by a UTF-8 reason, at most 125 bytes in all.
 
-use crate::proto::error::{code, ArgumentError, ProtocolError};
+use crate::proto::error::{code, ArgumentError, Violation};
 use crate::proto::utf8;
 
 /// Longest reason that fits a control frame beside the 2-byte code.
@@ -48,17 +48,17 @@ pub struct CloseInfo {
 }
 
 /// Validates a received close payload.
-pub fn decode_close(payload: &[u8]) -> Result<CloseInfo, ProtocolError> {
+pub fn decode_close(payload: &[u8]) -> Result<CloseInfo, Violation> {
     match payload.len() {
         0 => Ok(CloseInfo { code: code::NO_STATUS, reason_start: 0 }),
-        1 => Err(ProtocolError::new(code::PROTOCOL_ERROR, "close frame with a 1-byte payload")),
+        1 => Err(Violation::InvalidControlPayloadLength(1)),
         _ => {
             let status = u16::from_be_bytes([payload[0], payload[1]]);
             if !is_valid_code(status) {
-                return Err(ProtocolError::new(code::PROTOCOL_ERROR, "invalid close status code"));
+                return Err(Violation::InvalidCloseCode(status));
             }
             if !utf8::is_valid(&payload[2..]) {
-                return Err(ProtocolError::new(code::INVALID_PAYLOAD, "close reason is not valid UTF-8"));
+                return Err(Violation::InvalidUtf8);
             }
             Ok(CloseInfo { code: status, reason_start: 2 })
         }
@@ -101,9 +101,9 @@ mod tests {
     #[test]
     fn decode_rules() {
         assert_eq!(decode_close(&[]).unwrap().code, 1005);
-        assert_eq!(decode_close(&[0x03]).unwrap_err().close_code, 1002);
-        assert_eq!(decode_close(&[0x03, 0xED]).unwrap_err().close_code, 1002); // 1005
-        assert_eq!(decode_close(&[0x03, 0xE8, 0xFF]).unwrap_err().close_code, 1007);
+        assert_eq!(decode_close(&[0x03]).unwrap_err().close_code(), 1002);
+        assert_eq!(decode_close(&[0x03, 0xED]).unwrap_err().close_code(), 1002); // 1005
+        assert_eq!(decode_close(&[0x03, 0xE8, 0xFF]).unwrap_err().close_code(), 1007);
         assert_eq!(encode_close(None, b"").unwrap(), Vec::<u8>::new());
     }
 }

@@ -1,6 +1,6 @@
 //! Frame headers (RFC 6455 §5.2): decoding, encoding, and one-shot frames.
 
-use crate::proto::error::{code, ArgumentError, ProtocolError};
+use crate::proto::error::{ArgumentError, Violation};
 use crate::proto::mask::apply_mask;
 
 pub mod opcode {
@@ -26,6 +26,10 @@ pub mod opcode {
 
 /// Largest header: 2 bytes + 8-byte length + 4-byte mask.
 pub const MAX_HEADER_LEN: usize = 14;
+/// Longest payload whose length fits the 7-bit field (§5.2).
+pub const MAX_7BIT_LENGTH: usize = 125;
+/// Longest payload whose length fits the 16-bit extended field.
+pub const MAX_16BIT_LENGTH: usize = u16::MAX as usize;
 /// Largest payload of a control frame (§5.5).
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
 
@@ -44,7 +48,7 @@ pub struct FrameHeader {
 
 /// Reads a header from the start of `buf`. `Ok(None)` means more bytes are needed.
 /// The only structural error is a 64-bit length with its top bit set (§5.2).
-pub fn parse_header(buf: &[u8]) -> Result<Option<FrameHeader>, ProtocolError> {
+pub fn parse_header(buf: &[u8]) -> Result<Option<FrameHeader>, Violation> {
     if buf.len() < 2 {
         return Ok(None);
     }
@@ -66,10 +70,7 @@ pub fn parse_header(buf: &[u8]) -> Result<Option<FrameHeader>, ProtocolError> {
             len.copy_from_slice(&buf[2..10]);
             let len = u64::from_be_bytes(len);
             if len >> 63 != 0 {
-                return Err(ProtocolError::new(
-                    code::PROTOCOL_ERROR,
-                    "64-bit payload length with the most significant bit set",
-                ));
+                return Err(Violation::UnsupportedDataPayloadLength);
             }
             (len, 10)
         }
@@ -129,9 +130,9 @@ pub fn write_header(
 
 /// The header length `write_header` produces for a payload length and masking.
 pub fn header_len(payload_len: usize, masked: bool) -> usize {
-    let base = if payload_len < 126 {
+    let base = if payload_len <= MAX_7BIT_LENGTH {
         2
-    } else if payload_len <= u16::MAX as usize {
+    } else if payload_len <= MAX_16BIT_LENGTH {
         4
     } else {
         10
@@ -191,7 +192,7 @@ pub struct DecodedFrame {
 }
 
 /// Decodes the first frame of `buf`; `Ok(None)` while it is incomplete.
-pub fn decode_frame(buf: &[u8]) -> Result<Option<DecodedFrame>, ProtocolError> {
+pub fn decode_frame(buf: &[u8]) -> Result<Option<DecodedFrame>, Violation> {
     let Some(header) = parse_header(buf)? else {
         return Ok(None);
     };
@@ -267,7 +268,7 @@ mod tests {
     #[test]
     fn top_bit_of_64_bit_length_is_an_error() {
         let wire = [0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1];
-        assert_eq!(decode_frame(&wire).unwrap_err().close_code, 1002);
+        assert_eq!(decode_frame(&wire).unwrap_err(), Violation::UnsupportedDataPayloadLength);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod close;
 pub mod error;
 pub mod frame;
+pub mod limits;
 pub mod mask;
 pub mod parser;
 pub mod utf8;

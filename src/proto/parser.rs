@@ -10,35 +10,11 @@
 
 use crate::proto::close::decode_close;
 use crate::deflate::codec::{InflateError, Inflater};
-use crate::proto::error::{code, ProtocolError};
+use crate::proto::error::Violation;
 use crate::proto::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::proto::mask::{apply_mask, extend_unmasked, unmask_into};
 use crate::proto::utf8::{self, Utf8Validator};
-
-/// Which side this parser reads for: a server reads masked client frames.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Server,
-    Client,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct ParserConfig {
-    pub role: Role,
-    /// Largest message in bytes (after inflating); 0 means no limit.
-    pub max_payload: u64,
-}
-
-impl Default for ParserConfig {
-    fn default() -> Self {
-        Self { role: Role::Server, max_payload: 100 * 1024 * 1024 }
-    }
-}
-
-/// Largest announced frame for which the parser asks the sink to lend a
-/// buffer up front; longer ones grow a `Vec` as their bytes arrive, so a
-/// header alone never makes the parser hold more than this.
-pub const MAX_LENT: u64 = 1 << 20;
+pub use crate::proto::limits::{ParserConfig, Role, MAX_LENT};
 
 /// Storage a sink lends for a message whose length is known before its bytes
 /// arrive. Its whole length is filled before it comes back in an event.
@@ -158,10 +134,6 @@ impl<L: LentBuffer> FrameParser<L> {
         }
     }
 
-    pub fn config(&self) -> &ParserConfig {
-        &self.config
-    }
-
     /// permessage-deflate was negotiated: RSV1 marks compressed messages from now on.
     pub fn enable_inflate(&mut self, inflater: Inflater) {
         self.inflater = Some(inflater);
@@ -184,7 +156,7 @@ impl<L: LentBuffer> FrameParser<L> {
 
     /// Feeds one chunk. Payloads inside the chunk are unmasked in place, which
     /// is why it is `&mut`. Events go to `sink` in wire order.
-    pub fn parse(&mut self, chunk: &mut [u8], sink: &mut impl EventSink<Lent = L>) -> Result<Progress, ProtocolError> {
+    pub fn parse(&mut self, chunk: &mut [u8], sink: &mut impl EventSink<Lent = L>) -> Result<Progress, Violation> {
         let result = self.parse_inner(chunk, sink);
         if result.is_err() {
             self.stop();
@@ -199,7 +171,7 @@ impl<L: LentBuffer> FrameParser<L> {
         self.header_stash_len = 0;
     }
 
-    fn parse_inner(&mut self, chunk: &mut [u8], sink: &mut impl EventSink<Lent = L>) -> Result<Progress, ProtocolError> {
+    fn parse_inner(&mut self, chunk: &mut [u8], sink: &mut impl EventSink<Lent = L>) -> Result<Progress, Violation> {
         let mut pos = 0;
         loop {
             match self.state {
@@ -239,7 +211,7 @@ impl<L: LentBuffer> FrameParser<L> {
 
     /// Reads a header at `pos`, completing a stashed partial one if any.
     /// `None`: the chunk ended inside the header (the bytes are stashed).
-    fn take_header(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<FrameHeader>, ProtocolError> {
+    fn take_header(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<FrameHeader>, Violation> {
         if self.header_stash_len == 0 {
             let parsed = parse_header(&chunk[*pos..]).map_err(|e| self.header_error(&chunk[*pos..], e))?;
             return match parsed {
@@ -283,7 +255,7 @@ impl<L: LentBuffer> FrameParser<L> {
     /// The error for a header `parse_header` refused (a broken length): a
     /// rule the first two bytes break wins, as when those bytes arrived alone.
     #[cold]
-    fn header_error(&self, buf: &[u8], broken: ProtocolError) -> ProtocolError {
+    fn header_error(&self, buf: &[u8], broken: Violation) -> Violation {
         match buf {
             [b0, b1, ..] => self.check_lead(*b0, *b1).err().unwrap_or(broken),
             _ => broken,
@@ -291,7 +263,7 @@ impl<L: LentBuffer> FrameParser<L> {
     }
 
     /// RFC 6455 §5.1-§5.5 (and RFC 7692 §6 for RSV1) checks on a whole header.
-    fn check_header(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+    fn check_header(&self, h: &FrameHeader) -> Result<(), Violation> {
         self.check_rules(h)?;
         if opcode::is_control(h.opcode) {
             return Ok(());
@@ -299,7 +271,7 @@ impl<L: LentBuffer> FrameParser<L> {
         let so_far = self.message.as_ref().map_or(0, |m| m.wire_len);
         let max = self.config.max_payload;
         if max > 0 && so_far.saturating_add(h.payload_len) > max {
-            return Err(ProtocolError::new(code::MESSAGE_TOO_BIG, "message exceeds maxPayload"));
+            return Err(Violation::MessageTooBig);
         }
         Ok(())
     }
@@ -309,7 +281,7 @@ impl<L: LentBuffer> FrameParser<L> {
     /// a connection open with the start of a frame that is already wrong.
     /// Every rule there is decided by these two bytes, so the outcome is the
     /// same as when the header arrives whole.
-    fn check_lead(&self, b0: u8, b1: u8) -> Result<(), ProtocolError> {
+    fn check_lead(&self, b0: u8, b1: u8) -> Result<(), Violation> {
         let masked = b1 & 0x80 != 0;
         let len7 = b1 & 0x7f;
         let extended = match len7 {
@@ -332,43 +304,43 @@ impl<L: LentBuffer> FrameParser<L> {
 
     /// The rules of a header that its first two bytes decide.
     #[inline(always)]
-    fn check_rules(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
-        let fail = |message| Err(ProtocolError::new(code::PROTOCOL_ERROR, message));
+    fn check_rules(&self, h: &FrameHeader) -> Result<(), Violation> {
         match (self.config.role, h.mask.is_some()) {
-            (Role::Server, false) => return fail("client frame is not masked"),
-            (Role::Client, true) => return fail("server frame is masked"),
+            (Role::Server, false) => return Err(Violation::ExpectedMask),
+            (Role::Client, true) => return Err(Violation::UnexpectedMask),
             _ => {}
         }
         if h.rsv2 || h.rsv3 {
-            return fail("RSV2 or RSV3 set without a negotiated extension");
+            return Err(Violation::UnexpectedRsv23);
         }
         if !opcode::is_defined(h.opcode) {
-            return fail("reserved opcode");
+            return Err(Violation::InvalidOpcode(h.opcode));
         }
         let control = opcode::is_control(h.opcode);
-        if h.rsv1 {
-            if self.inflater.is_none() {
-                return Err(RSV1_WITHOUT_EXTENSION);
-            }
-            if control || h.opcode == opcode::CONTINUATION {
-                return fail("RSV1 set on a control or continuation frame");
-            }
+        if h.rsv1 && (self.inflater.is_none() || control || h.opcode == opcode::CONTINUATION) {
+            return Err(Violation::UnexpectedRsv1);
         }
         if control {
             // An extended length (7-bit code 126 or 127) is over 125 whatever
-            // it says, given the minimal encoding §5.2 requires; as in ws.
+            // it says, given the minimal encoding §5.2 requires; as in ws,
+            // which also reports the 7-bit code.
             let short_header = 2 + if h.mask.is_some() { 4 } else { 0 };
-            if h.payload_len > MAX_CONTROL_PAYLOAD as u64 || h.header_len > short_header {
-                return fail("control frame payload over 125 bytes");
+            let len7 = match h.header_len.saturating_sub(short_header) {
+                0 => h.payload_len.min(u8::MAX as u64) as u8,
+                2 => 126,
+                _ => 127,
+            };
+            if len7 as usize > MAX_CONTROL_PAYLOAD {
+                return Err(Violation::InvalidControlPayloadLength(len7));
             }
             if !h.fin {
-                return fail("fragmented control frame");
+                return Err(Violation::ExpectedFin);
             }
             return Ok(());
         }
         match (h.opcode, &self.message) {
-            (opcode::CONTINUATION, None) => fail("continuation frame without a message in progress"),
-            (opcode::TEXT | opcode::BINARY, Some(_)) => fail("new data frame while a fragmented message is in progress"),
+            (opcode::CONTINUATION, None) => Err(Violation::InvalidOpcode(opcode::CONTINUATION)),
+            (opcode::TEXT | opcode::BINARY, Some(_)) => Err(Violation::InvalidOpcode(h.opcode)),
             _ => Ok(()),
         }
     }
@@ -381,7 +353,7 @@ impl<L: LentBuffer> FrameParser<L> {
         chunk: &mut [u8],
         pos: &mut usize,
         sink: &mut impl EventSink<Lent = L>,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<(), Violation> {
         let start = *pos;
         let in_chunk = h.payload_len <= (chunk.len() - start) as u64;
         let control = opcode::is_control(h.opcode);
@@ -439,7 +411,7 @@ impl<L: LentBuffer> FrameParser<L> {
 
     /// The hot path for large uncompressed messages: unmasks straight into the
     /// message buffer in one pass. Returns false when the piece is not of that kind.
-    fn append_plain_piece(&mut self, op: u8, piece: &[u8], key: Option<[u8; 4]>, offset: usize) -> Result<bool, ProtocolError> {
+    fn append_plain_piece(&mut self, op: u8, piece: &[u8], key: Option<[u8; 4]>, offset: usize) -> Result<bool, Violation> {
         let Some(message) = self.message.as_mut() else {
             return Ok(false);
         };
@@ -450,7 +422,7 @@ impl<L: LentBuffer> FrameParser<L> {
             let start = *filled;
             let end = start + piece.len();
             let Some(target) = buffer.as_mut_slice().get_mut(start..end) else {
-                return Err(ProtocolError::new(code::INTERNAL_ERROR, "lent buffer shorter than its frame"));
+                return Err(Violation::Internal("lent buffer shorter than its frame"));
             };
             match key {
                 Some(key) => unmask_into(target, piece, key, offset),
@@ -474,7 +446,7 @@ impl<L: LentBuffer> FrameParser<L> {
     }
 
     /// Adds unmasked payload bytes of the current frame to its buffer.
-    fn append_piece(&mut self, op: u8, piece: &[u8]) -> Result<(), ProtocolError> {
+    fn append_piece(&mut self, op: u8, piece: &[u8]) -> Result<(), Violation> {
         if opcode::is_control(op) {
             self.control.extend_from_slice(piece);
             return Ok(());
@@ -496,7 +468,7 @@ impl<L: LentBuffer> FrameParser<L> {
     }
 
     /// Inflates a compressed message that arrived in one frame inside one chunk.
-    fn inflate_whole(&mut self, payload: &[u8], binary: bool) -> Result<Vec<u8>, ProtocolError> {
+    fn inflate_whole(&mut self, payload: &[u8], binary: bool) -> Result<Vec<u8>, Violation> {
         let inflater = self.inflater.as_mut().ok_or(RSV1_WITHOUT_EXTENSION)?;
         let max = self.config.max_payload;
         let mut out = Vec::new();
@@ -506,13 +478,13 @@ impl<L: LentBuffer> FrameParser<L> {
             if !binary && matches!(e, InflateError::TooBig) && Utf8Validator::new().feed(within_limit(&out, max)).is_err() {
                 return Err(invalid_utf8());
             }
-            return Err(ProtocolError::from(&e));
+            return Err(Violation::from(&e));
         }
         Ok(out)
     }
 
     /// A frame's last payload byte arrived.
-    fn end_frame(&mut self, op: u8, fin: bool, chunk: &[u8], sink: &mut impl EventSink<Lent = L>) -> Result<(), ProtocolError> {
+    fn end_frame(&mut self, op: u8, fin: bool, chunk: &[u8], sink: &mut impl EventSink<Lent = L>) -> Result<(), Violation> {
         if opcode::is_control(op) {
             let bytes = std::mem::take(&mut self.control);
             return self.emit_control(op, Payload::Owned(bytes), chunk, sink);
@@ -541,7 +513,7 @@ impl<L: LentBuffer> FrameParser<L> {
     }
 
     /// Ping, pong or close; `data` is the unmasked payload, possibly inside `chunk`.
-    fn emit_control(&mut self, op: u8, data: Payload<L>, chunk: &[u8], sink: &mut impl EventSink<Lent = L>) -> Result<(), ProtocolError> {
+    fn emit_control(&mut self, op: u8, data: Payload<L>, chunk: &[u8], sink: &mut impl EventSink<Lent = L>) -> Result<(), Violation> {
         match op {
             opcode::PING => sink.push(Event::Ping(data)),
             opcode::PONG => sink.push(Event::Pong(data)),
@@ -549,7 +521,7 @@ impl<L: LentBuffer> FrameParser<L> {
                 let bytes = match &data {
                     Payload::InChunk { start, len } => &chunk[*start..*start + *len],
                     Payload::Owned(owned) => owned.as_slice(),
-                    Payload::Lent(_) => return Err(ProtocolError::new(code::INTERNAL_ERROR, "control frame in a lent buffer")),
+                    Payload::Lent(_) => return Err(Violation::Internal("control frame in a lent buffer")),
                 };
                 let info = decode_close(bytes)?;
                 let reason = match data {
@@ -579,12 +551,12 @@ fn checked_inflate<L>(
     message: &mut Assembly<L>,
     before: usize,
     max: u64,
-) -> Result<(), ProtocolError> {
+) -> Result<(), Violation> {
     if !message.binary {
         let fresh = within_limit(&message.bytes, max).get(before..).unwrap_or(&[]);
         message.utf8.feed(fresh).map_err(|_| invalid_utf8())?;
     }
-    result.map_err(|e| ProtocolError::from(&e))
+    result.map_err(|e| Violation::from(&e))
 }
 
 /// The bytes of `out` that fit within `max` (0: no limit).
@@ -595,11 +567,10 @@ fn within_limit(out: &[u8], max: u64) -> &[u8] {
     &out[..out.len().min(usize::try_from(max).unwrap_or(usize::MAX))]
 }
 
-const RSV1_WITHOUT_EXTENSION: ProtocolError =
-    ProtocolError::new(code::PROTOCOL_ERROR, "RSV1 set without a negotiated extension");
+const RSV1_WITHOUT_EXTENSION: Violation = Violation::UnexpectedRsv1;
 
-fn invalid_utf8() -> ProtocolError {
-    ProtocolError::new(code::INVALID_PAYLOAD, "text message is not valid UTF-8")
+fn invalid_utf8() -> Violation {
+    Violation::InvalidUtf8
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::proto::error::code;
 use crate::proto::frame::{encode_frame, FrameSpec};
 
 const KEY: Option<[u8; 4]> = Some([0x11, 0x22, 0x33, 0x44]);
@@ -61,11 +62,11 @@ impl EventSink for TestSink {
 }
 
 /// Feeds `wire` in pieces of `step` bytes; returns what was seen and the error if any.
-fn run(config: ParserConfig, wire: &[u8], step: usize) -> (Vec<Seen>, Option<ProtocolError>) {
+fn run(config: ParserConfig, wire: &[u8], step: usize) -> (Vec<Seen>, Option<Violation>) {
     run_with(config, wire, step, true)
 }
 
-fn run_with(config: ParserConfig, wire: &[u8], step: usize, lend: bool) -> (Vec<Seen>, Option<ProtocolError>) {
+fn run_with(config: ParserConfig, wire: &[u8], step: usize, lend: bool) -> (Vec<Seen>, Option<Violation>) {
     let mut parser = FrameParser::new(config);
     let mut seen = Vec::new();
     for piece in wire.chunks(step.max(1)) {
@@ -89,11 +90,11 @@ fn run_with(config: ParserConfig, wire: &[u8], step: usize, lend: bool) -> (Vec<
 }
 
 fn server() -> ParserConfig {
-    ParserConfig::default()
+    ParserConfig { role: Role::Server, max_payload: 100 * 1024 * 1024 }
 }
 
 /// Runs at every chunking from 1 byte to whole and checks each gives the same result.
-fn run_all_splits(wire: &[u8]) -> (Vec<Seen>, Option<ProtocolError>) {
+fn run_all_splits(wire: &[u8]) -> (Vec<Seen>, Option<Violation>) {
     let whole = run(server(), wire, wire.len());
     for step in [1, 2, 3, 5, 7, 13, 64] {
         assert_eq!(run(server(), wire, step), whole, "step {step}");
@@ -161,7 +162,7 @@ fn close_frame_stops_the_parser() {
 
 fn expect_error(wire: &[u8], code: u16) {
     let (_, err) = run_all_splits(wire);
-    assert_eq!(err.map(|e| e.close_code), Some(code), "wire {:02x?}", &wire[..wire.len().min(16)]);
+    assert_eq!(err.map(|e| e.close_code()), Some(code), "wire {:02x?}", &wire[..wire.len().min(16)]);
 }
 
 #[test]
@@ -211,7 +212,7 @@ fn invalid_utf8_fails_before_the_rest_of_the_frame_arrives() {
     let wire = frame(true, opcode::TEXT, &payload);
     // Only the header and the first 20 payload bytes arrive.
     let (_, err) = run(server(), &wire[..8 + 20], 4);
-    assert_eq!(err.map(|e| e.close_code), Some(1007));
+    assert_eq!(err.map(|e| e.close_code()), Some(1007));
 }
 
 #[test]
@@ -220,13 +221,13 @@ fn max_payload_is_enforced_before_buffering() {
     // A header announcing 101 bytes fails at once, with no payload sent.
     let wire = frame(true, opcode::BINARY, &[0; 101]);
     let (_, err) = run(config, &wire[..8], 8);
-    assert_eq!(err.map(|e| e.close_code), Some(1009));
+    assert_eq!(err.map(|e| e.close_code()), Some(1009));
     // Many small fragments adding up past the limit.
     let mut wire = Vec::new();
     wire.extend(frame(false, opcode::BINARY, &[0; 60]));
     wire.extend(frame(true, opcode::CONTINUATION, &[0; 60]));
     let (_, err) = run(config, &wire, 1000);
-    assert_eq!(err.map(|e| e.close_code), Some(1009));
+    assert_eq!(err.map(|e| e.close_code()), Some(1009));
     // Exactly at the limit passes.
     let (seen, err) = run(config, &frame(true, opcode::BINARY, &[0; 100]), 1000);
     assert_eq!((seen.len(), err), (1, None));
@@ -238,7 +239,7 @@ fn client_role_rejects_masked_frames() {
     let (seen, err) = run(config, &raw_frame(true, false, opcode::TEXT, b"hi", None), 100);
     assert_eq!((seen, err), (vec![Seen::Text(b"hi".to_vec())], None));
     let (_, err) = run(config, &frame(true, opcode::TEXT, b"hi"), 100);
-    assert_eq!(err.map(|e| e.close_code), Some(1002));
+    assert_eq!(err.map(|e| e.close_code()), Some(1002));
 }
 
 #[test]
@@ -279,10 +280,39 @@ fn a_wrong_frame_start_fails_before_its_extended_length_and_key_arrive() {
                 parser.parse(&mut lead.clone(), &mut events)
             };
             let err = result.expect_err(what);
-            assert_eq!(err.close_code, code::PROTOCOL_ERROR, "{what}");
+            assert_eq!(err.close_code(), code::PROTOCOL_ERROR, "{what}");
             assert!(parser.is_stopped(), "{what}");
         }
     }
+}
+
+#[test]
+fn each_rule_has_its_own_violation() {
+    let mut rsv2 = frame(true, opcode::TEXT, b"hi");
+    rsv2[0] |= 0x20;
+    let mut interleaved = frame(false, opcode::TEXT, b"a");
+    interleaved.extend(frame(true, opcode::BINARY, b"b"));
+    let cases: Vec<(Vec<u8>, Violation)> = vec![
+        (raw_frame(true, false, opcode::TEXT, b"hi", None), Violation::ExpectedMask),
+        (raw_frame(true, true, opcode::TEXT, b"hi", KEY), Violation::UnexpectedRsv1),
+        (rsv2, Violation::UnexpectedRsv23),
+        (frame(true, 5, b""), Violation::InvalidOpcode(5)),
+        (frame(true, opcode::CONTINUATION, b"x"), Violation::InvalidOpcode(0)),
+        (interleaved, Violation::InvalidOpcode(2)),
+        (raw_frame(false, false, opcode::PING, b"", KEY), Violation::ExpectedFin),
+        (raw_frame(true, false, opcode::PING, &[0; 126], KEY), Violation::InvalidControlPayloadLength(126)),
+        (frame(true, opcode::CLOSE, &[0x03]), Violation::InvalidControlPayloadLength(1)),
+        (frame(true, opcode::CLOSE, &1005u16.to_be_bytes()), Violation::InvalidCloseCode(1005)),
+        (frame(true, opcode::CLOSE, &[0x03, 0xe8, 0xff]), Violation::InvalidUtf8),
+        (frame(true, opcode::TEXT, &[0xce, 0xba, 0xff]), Violation::InvalidUtf8),
+    ];
+    for (wire, expected) in cases {
+        assert_eq!(run_all_splits(&wire).1, Some(expected), "wire {:02x?}", &wire[..wire.len().min(16)]);
+    }
+    let client = ParserConfig { role: Role::Client, max_payload: 0 };
+    assert_eq!(run(client, &frame(true, opcode::TEXT, b"hi"), 100).1, Some(Violation::UnexpectedMask));
+    let small = ParserConfig { role: Role::Server, max_payload: 10 };
+    assert_eq!(run(small, &frame(true, opcode::BINARY, &[0; 11]), 100).1, Some(Violation::MessageTooBig));
 }
 
 #[test]
@@ -294,10 +324,9 @@ fn the_same_error_at_every_chunking_when_a_frame_breaks_several_rules() {
     ping.extend([0u8; 5]);
     let mut reserved = vec![0x83, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4];
     reserved.extend([0u8; 4]);
-    for (wire, message) in [(ping, "control frame payload over 125 bytes"), (reserved, "reserved opcode")] {
+    for (wire, expected) in [(ping, Violation::InvalidControlPayloadLength(126)), (reserved, Violation::InvalidOpcode(3))] {
         let (_, err) = run_all_splits(&wire);
-        let err = err.expect("an error");
-        assert_eq!((err.close_code, err.message), (code::PROTOCOL_ERROR, message));
+        assert_eq!(err, Some(expected));
     }
 }
 
@@ -364,7 +393,7 @@ mod compressed {
         out
     }
 
-    fn feed(parser: &mut FrameParser, wire: &[u8], step: usize) -> (Vec<Seen>, Option<ProtocolError>) {
+    fn feed(parser: &mut FrameParser, wire: &[u8], step: usize) -> (Vec<Seen>, Option<Violation>) {
         let mut seen = Vec::new();
         for piece in wire.chunks(step.max(1)) {
             let mut chunk = piece.to_vec();
@@ -409,7 +438,7 @@ mod compressed {
         let wire = raw_frame(true, true, opcode::BINARY, &packed, KEY);
         let (seen, err) = feed(&mut deflate_parser(64 * 1024), &wire, wire.len());
         assert!(seen.is_empty());
-        assert_eq!(err.map(|e| e.close_code), Some(1009));
+        assert_eq!(err.map(|e| e.close_code()), Some(1009));
         let (seen, err) = feed(&mut deflate_parser(1 << 20), &wire, 1000);
         assert_eq!((seen.len(), err), (1, None));
     }
@@ -424,14 +453,14 @@ mod compressed {
         for step in [wire.len(), 1, 3, 50] {
             let (seen, err) = feed(&mut deflate_parser(1000), &wire, step);
             assert!(seen.is_empty());
-            assert_eq!(err.map(|e| e.close_code), Some(1007), "step {step}");
+            assert_eq!(err.map(|e| e.close_code()), Some(1007), "step {step}");
         }
         // Valid text past the limit is still 1009.
         let packed = compress(&vec![b'a'; 100_000]);
         let wire = raw_frame(true, true, opcode::TEXT, &packed, KEY);
         for step in [wire.len(), 1, 3, 50] {
             let (_, err) = feed(&mut deflate_parser(1000), &wire, step);
-            assert_eq!(err.map(|e| e.close_code), Some(1009), "step {step}");
+            assert_eq!(err.map(|e| e.close_code()), Some(1009), "step {step}");
         }
     }
 
@@ -439,20 +468,20 @@ mod compressed {
     fn corrupt_data_and_bad_rsv1_use() {
         // Block type 3 is reserved: corrupt deflate data.
         let (_, err) = feed(&mut deflate_parser(0), &raw_frame(true, true, opcode::BINARY, &[0xff, 0xff], KEY), 100);
-        assert_eq!(err.map(|e| e.close_code), Some(1007));
+        assert_eq!(err.map(|e| e.close_code()), Some(1007));
         let mut rsv1_continuation = raw_frame(false, false, opcode::TEXT, b"a", KEY);
         rsv1_continuation.extend(raw_frame(true, true, opcode::CONTINUATION, b"b", KEY));
         let (_, err) = feed(&mut deflate_parser(0), &rsv1_continuation, 100);
-        assert_eq!(err.map(|e| e.close_code), Some(1002));
+        assert_eq!(err.map(|e| e.close_code()), Some(1002));
         let (_, err) = feed(&mut deflate_parser(0), &raw_frame(true, true, opcode::PING, b"", KEY), 100);
-        assert_eq!(err.map(|e| e.close_code), Some(1002));
+        assert_eq!(err.map(|e| e.close_code()), Some(1002));
     }
 
     #[test]
     fn inflated_text_must_be_utf8() {
         let packed = compress(&[b'a', 0xff, b'b']);
         let (_, err) = feed(&mut deflate_parser(0), &raw_frame(true, true, opcode::TEXT, &packed, KEY), 100);
-        assert_eq!(err.map(|e| e.close_code), Some(1007));
+        assert_eq!(err.map(|e| e.close_code()), Some(1007));
     }
 
     #[test]
@@ -521,7 +550,7 @@ mod lending {
         let mut parser = FrameParser::new(server());
         let mut first = wire[..100].to_vec();
         let err = parser.parse(&mut first, &mut Vec::new()).unwrap_err();
-        assert_eq!(err.close_code, code::INVALID_PAYLOAD);
+        assert_eq!(err.close_code(), code::INVALID_PAYLOAD);
         assert_eq!(parser.buffered_bytes(), 0, "the lent buffer is dropped on the error");
     }
 
@@ -546,6 +575,6 @@ mod lending {
         parser.parse(&mut first, &mut ShortLender(Vec::new())).unwrap();
         let mut rest = wire[50..].to_vec();
         let err = parser.parse(&mut rest, &mut ShortLender(Vec::new())).unwrap_err();
-        assert_eq!(err.close_code, code::INTERNAL_ERROR);
+        assert_eq!(err.close_code(), code::INTERNAL_ERROR);
     }
 }
