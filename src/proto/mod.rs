@@ -7,4 +7,5 @@ pub mod frame;
 pub mod limits;
 pub mod mask;
 pub mod parser;
+pub mod rules;
 pub mod utf8;

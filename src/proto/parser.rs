@@ -11,8 +11,9 @@
 use crate::proto::close::decode_close;
 use crate::deflate::codec::{InflateError, Inflater};
 use crate::proto::error::Violation;
-use crate::proto::frame::{opcode, parse_header, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use crate::proto::frame::{opcode, parse_header, FrameHeader, MAX_HEADER_LEN};
 use crate::proto::mask::{apply_mask, extend_unmasked, unmask_into};
+use crate::proto::rules::{check_lead, check_rules, RuleContext};
 use crate::proto::utf8::{self, Utf8Validator};
 pub use crate::proto::limits::{ParserConfig, Role, MAX_LENT};
 
@@ -264,7 +265,7 @@ impl<L: LentBuffer> FrameParser<L> {
 
     /// RFC 6455 §5.1-§5.5 (and RFC 7692 §6 for RSV1) checks on a whole header.
     fn check_header(&self, h: &FrameHeader) -> Result<(), Violation> {
-        self.check_rules(h)?;
+        check_rules(self.rule_context(), h)?;
         if opcode::is_control(h.opcode) {
             return Ok(());
         }
@@ -276,73 +277,14 @@ impl<L: LentBuffer> FrameParser<L> {
         Ok(())
     }
 
-    /// The checks of `check_rules` on the first two bytes of a header whose
-    /// rest (extended length, masking key) has not arrived: a peer cannot hold
-    /// a connection open with the start of a frame that is already wrong.
-    /// Every rule there is decided by these two bytes, so the outcome is the
-    /// same as when the header arrives whole.
-    fn check_lead(&self, b0: u8, b1: u8) -> Result<(), Violation> {
-        let masked = b1 & 0x80 != 0;
-        let len7 = b1 & 0x7f;
-        let extended = match len7 {
-            126 => 2,
-            127 => 8,
-            _ => 0,
-        };
-        let lead = FrameHeader {
-            fin: b0 & 0x80 != 0,
-            rsv1: b0 & 0x40 != 0,
-            rsv2: b0 & 0x20 != 0,
-            rsv3: b0 & 0x10 != 0,
-            opcode: b0 & 0x0f,
-            mask: masked.then_some([0; 4]),
-            payload_len: len7 as u64,
-            header_len: 2 + extended + if masked { 4 } else { 0 },
-        };
-        self.check_rules(&lead)
+    /// What the header rules depend on besides the header.
+    #[inline(always)]
+    fn rule_context(&self) -> RuleContext {
+        RuleContext { role: self.config.role, inflate: self.inflater.is_some(), in_message: self.message.is_some() }
     }
 
-    /// The rules of a header that its first two bytes decide.
-    #[inline(always)]
-    fn check_rules(&self, h: &FrameHeader) -> Result<(), Violation> {
-        match (self.config.role, h.mask.is_some()) {
-            (Role::Server, false) => return Err(Violation::ExpectedMask),
-            (Role::Client, true) => return Err(Violation::UnexpectedMask),
-            _ => {}
-        }
-        if h.rsv2 || h.rsv3 {
-            return Err(Violation::UnexpectedRsv23);
-        }
-        if !opcode::is_defined(h.opcode) {
-            return Err(Violation::InvalidOpcode(h.opcode));
-        }
-        let control = opcode::is_control(h.opcode);
-        if h.rsv1 && (self.inflater.is_none() || control || h.opcode == opcode::CONTINUATION) {
-            return Err(Violation::UnexpectedRsv1);
-        }
-        if control {
-            // An extended length (7-bit code 126 or 127) is over 125 whatever
-            // it says, given the minimal encoding §5.2 requires; as in ws,
-            // which also reports the 7-bit code.
-            let short_header = 2 + if h.mask.is_some() { 4 } else { 0 };
-            let len7 = match h.header_len.saturating_sub(short_header) {
-                0 => h.payload_len.min(u8::MAX as u64) as u8,
-                2 => 126,
-                _ => 127,
-            };
-            if len7 as usize > MAX_CONTROL_PAYLOAD {
-                return Err(Violation::InvalidControlPayloadLength(len7));
-            }
-            if !h.fin {
-                return Err(Violation::ExpectedFin);
-            }
-            return Ok(());
-        }
-        match (h.opcode, &self.message) {
-            (opcode::CONTINUATION, None) => Err(Violation::InvalidOpcode(opcode::CONTINUATION)),
-            (opcode::TEXT | opcode::BINARY, Some(_)) => Err(Violation::InvalidOpcode(h.opcode)),
-            _ => Ok(()),
-        }
+    fn check_lead(&self, b0: u8, b1: u8) -> Result<(), Violation> {
+        check_lead(self.rule_context(), b0, b1)
     }
 
     /// Handles a checked header: finishes the frame at once when its payload is
