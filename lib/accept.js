@@ -176,6 +176,8 @@ class PendingHandshake {
     return this.ws.readyState === CONNECTING;
   }
 
+  take() {}
+
   accepting() {
     return true;
   }

@@ -142,11 +142,6 @@ class WebSocketServer extends EventEmitter {
    * @param {(ws: WebSocket, req: import('http').IncomingMessage) => void} cb
    */
   handleUpgrade(req, socket, head, cb) {
-    if (socket[kWebSocket]) {
-      throw new Error(
-        'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration'
-      );
-    }
     socket.on('error', socketOnError);
     this._handshake.run({ req, socket, parsed: validateParsedRequest(req), context: { head, cb } }, this._host);
   }
@@ -173,6 +168,14 @@ class NodeRequestHost {
 
   stillWanted() {
     return true;
+  }
+
+  take(upgrade) {
+    if (upgrade.socket[kWebSocket]) {
+      throw new Error(
+        'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration'
+      );
+    }
   }
 
   accepting() {

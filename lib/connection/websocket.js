@@ -67,6 +67,8 @@ class WebSocket extends EventEmitter {
     this._fragmenting = false;
     // The opening handshake in progress (client, or accept()'s): its abort(message) runs on close()/terminate().
     this._opening = null;
+    // Redirects the client's handshake followed (ws's `_redirects`), kept once it is over.
+    this._redirectCount = 0;
     this._isServer = true;
     this._paused = false;
     this._protocol = '';
@@ -79,6 +81,7 @@ class WebSocket extends EventEmitter {
       if (openClient === null) throw new Error('native-ws: the client handshake is not loaded (require the package, not lib/connection)');
       this._isServer = false;
       this._opening = openClient(this, address, protocols, options);
+      this._opening.start(address);
     }
   }
 
@@ -117,6 +120,34 @@ class WebSocket extends EventEmitter {
   }
 
   /**
+   * The transport, for code written against ws's internals (ws's own tests
+   * read `ws._socket`); the WebSocket itself goes through its SocketSeam.
+   * @returns {import('stream').Duplex|null}
+   */
+  get _socket() {
+    return this._seam === null ? null : this._seam.socket;
+  }
+
+  /**
+   * How many redirects the client's handshake followed (ws's `_redirects`).
+   * @returns {number}
+   */
+  get _redirects() {
+    const opening = this._opening;
+    return opening !== null && opening.redirects !== undefined ? opening.redirects : this._redirectCount;
+  }
+
+  /**
+   * The client's HTTP request in flight, or null (ws's `_req`); owned by the
+   * opening handshake.
+   * @returns {import('http').ClientRequest|null}
+   */
+  get _req() {
+    const opening = this._opening;
+    return opening !== null && opening.request !== undefined ? opening.request : null;
+  }
+
+  /**
    * Attaches an upgraded socket and opens the connection (no 'open' event:
    * see _open()). Internal: used by the handshakes (and the benchmarks).
    * @param {import('stream').Duplex} socket
@@ -145,7 +176,7 @@ class WebSocket extends EventEmitter {
     if (options.backpressurePolicy) this._backpressurePolicy = options.backpressurePolicy;
     this._protocol = protocol || '';
     this._seam = seam;
-    this._opening = null;
+    this._endOpening();
     this._readyState = OPEN;
     if (options.idleTimeout > 0) this._startHeartbeat(options.idleTimeout * 1000);
   }
@@ -426,9 +457,21 @@ class WebSocket extends EventEmitter {
 
   /** close()/terminate() while CONNECTING: the opening handshake gives up. */
   _abortOpening() {
-    const opening = this._opening;
-    this._opening = null;
+    const opening = this._endOpening();
     if (opening !== null) opening.abort('WebSocket was closed before the connection was established');
+  }
+
+  /**
+   * The opening handshake is over: let go of it, keeping only what ws
+   * exposes of it (the redirect count).
+   * @returns {object|null} the handshake that was in progress
+   */
+  _endOpening() {
+    const opening = this._opening;
+    if (opening === null) return null;
+    this._opening = null;
+    if (opening.redirects > 0) this._redirectCount = opening.redirects;
+    return opening;
   }
 
   /**
@@ -455,7 +498,7 @@ class WebSocket extends EventEmitter {
    */
   _failOpening(err, socket) {
     if (this._readyState !== CONNECTING) return;
-    this._opening = null;
+    this._endOpening();
     this._readyState = CLOSING;
     if (socket && !socket.closed) socket.once('close', () => this._emitErrorAndClose(err));
     else process.nextTick(emitErrorAndClose, this, err);
@@ -470,7 +513,8 @@ class WebSocket extends EventEmitter {
 /**
  * Installs the client handshake (lib/handshake/client.js does, when loaded),
  * so that this module does not depend on the handshake layer above it.
- * @param {(ws: WebSocket, address: string|URL, protocols: any, options: any) => { abort(message: string): void }} opener
+ * @param {(ws: WebSocket, address: string|URL, protocols: any, options: any) => { start(address: string|URL): void, abort(message: string): void }} opener
+ *   makes the handshake (checking the arguments); start() sends the first request
  */
 function setClientOpener(opener) {
   openClient = opener;

@@ -89,7 +89,7 @@ function clientSettings(protocols, options) {
 class ClientHandshake {
   /**
    * @param {import('../connection/websocket').WebSocket} websocket
-   * @param {string|URL} address ws:, wss:, http:, https: or ws+unix: URL
+   * @param {string|URL} address ws:, wss:, http:, https: or ws+unix: URL (see start())
    * @param {string|string[]|object} [protocols]
    * @param {object} [options]
    */
@@ -101,7 +101,21 @@ class ClientHandshake {
     this.original = null;
     // The request in flight: { req, socket, timer }.
     this.attempt = null;
+  }
+
+  /**
+   * Sends the first request (once the WebSocket holds this handshake, so
+   * that `finishRequest` sees `ws._req`). Throws for a bad address.
+   * @param {string|URL} address
+   */
+  start(address) {
     openRequest(this, address);
+  }
+
+  /** The HTTP request in flight until the server's answer arrives, or null. */
+  get request() {
+    const attempt = this.attempt;
+    return attempt !== null && attempt.socket === null ? attempt.req : null;
   }
 
   /**

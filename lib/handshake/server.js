@@ -42,6 +42,7 @@ const { selectProtocol, acceptLines, joinLines, acceptResponse } = require('./re
  * @typedef {object} HandshakeHost
  * @property {(upgrade: Upgrade, refusal: Refusal) => void} refuse answer (or hand over) a refused request
  * @property {(upgrade: Upgrade) => boolean} stillWanted false once the host gave up on this request (accept(): the WebSocket was closed)
+ * @property {(upgrade: Upgrade) => void} take the socket is about to be answered 101: WebSocketServer throws if another call took it already
  * @property {() => boolean} accepting false while the server is closing (answered 503)
  * @property {() => boolean} wantsHeaders someone listens to 'headers'
  * @property {(lines: string[], req: object) => void} emitHeaders
@@ -191,6 +192,7 @@ function respond(upgrade, host) {
     host.refuse(upgrade, refusal(null, 'connection closed during the handshake'));
     return;
   }
+  host.take(upgrade);
   if (!host.accepting()) {
     host.refuse(upgrade, refusal(503, http.STATUS_CODES[503]));
     return;
