@@ -7,6 +7,7 @@
 // refusal responses.
 
 const { addon } = require('../native');
+const { newUpgradeTable, upgradeBytesUsed, readUpgradeLayout } = require('../abi');
 
 const NO_PROTOCOLS = [];
 
@@ -40,10 +41,11 @@ function parseRawRequest(buffer, maxHeaderBytes, socket) {
   const result = addon.parseUpgradeInto(buffer, maxHeaderBytes, layout);
   if (result === 0) return null;
   if (result !== 1 && result.status !== 0) return { parsed: result, req: null, bytesUsed: 0 };
-  const bytesUsed = layout[0];
+  const bytesUsed = upgradeBytesUsed(layout);
   const head = buffer.latin1Slice(0, bytesUsed);
-  const key = head.slice(layout[6], layout[7]);
-  const req = new UpgradeRequest(head, layout, socket);
+  const parts = readUpgradeLayout(layout, head);
+  const key = parts.key;
+  const req = new UpgradeRequest(head, parts, socket);
   const parsed = result === 1
     ? { status: 0, key, protocols: NO_PROTOCOLS, extensions: undefined }
     : { status: 0, key, protocols: result.protocols, extensions: result.extensions };
@@ -113,11 +115,8 @@ function acceptResponse(key, protocol, extensions) {
   return addon.acceptResponse(key, protocol || undefined, extensions || undefined);
 }
 
-// Words of the table addon.parseUpgradeInto fills: 9, then 4 per header (at most 100).
-const LAYOUT_WORDS = 9;
-const LAYOUT_TABLE_WORDS = LAYOUT_WORDS + 4 * 100;
-// Filled by addon.parseUpgradeInto and read at once; shared by all handshakes.
-const layout = new Uint32Array(LAYOUT_TABLE_WORDS);
+// Filled by addon.parseUpgradeInto and read at once (lib/abi.js); shared by all handshakes.
+const layout = newUpgradeTable();
 
 /**
  * The request accept() parsed, as a minimal IncomingMessage-like object:
@@ -134,19 +133,16 @@ class UpgradeRequest {
 
   /**
    * @param {string} head the header block (Latin-1)
-   * @param {Uint32Array} table as filled by addon.parseUpgradeInto; read now, not kept
+   * @param {{ method: string, url: string, httpVersion: string, spans: number[] }} parts as lib/abi.js readUpgradeLayout gives them
    * @param {import('stream').Duplex} socket
    */
-  constructor(head, table, socket) {
-    this.method = head.slice(table[2], table[3]);
-    this.url = head.slice(table[4], table[5]);
-    this.httpVersion = `1.${table[1]}`;
+  constructor(head, parts, socket) {
+    this.method = parts.method;
+    this.url = parts.url;
+    this.httpVersion = parts.httpVersion;
     this.socket = socket;
-    const words = 4 * table[8];
-    const spans = new Array(words);
-    for (let i = 0; i < words; i++) spans[i] = table[LAYOUT_WORDS + i];
     this.#head = head;
-    this.#spans = spans;
+    this.#spans = parts.spans;
   }
 
   /** @type {string[]} */
