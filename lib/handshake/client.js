@@ -68,7 +68,6 @@ function clientSettings(protocols, options) {
 
   return {
     protocols,
-    protocolSet,
     options,
     handshakeTimeout,
     followRedirects: !!options.followRedirects,
@@ -261,16 +260,11 @@ function openRequest(state, address) {
       socket.destroy();
       return;
     }
-    const problem = checkResponse(res, key, state);
-    if (problem) {
-      abortHandshake(state, attempt, problem);
-      return;
-    }
-    const negotiated = res.headers['sec-websocket-extensions'] === undefined
-      ? undefined
-      : acceptExtensions(res.headers['sec-websocket-extensions'], state.deflateOptions);
-    if (typeof negotiated === 'string') {
-      abortHandshake(state, attempt, negotiated);
+    let negotiated;
+    try {
+      negotiated = verifyAnswer(res, key, state);
+    } catch (err) {
+      abortHandshake(state, attempt, err.message);
       return;
     }
     state.attempt = null;
@@ -288,48 +282,39 @@ function openRequest(state, address) {
 }
 
 /**
- * What is wrong with a 101 response (RFC 6455 §4.1, client rules 1-6), or null.
- * @returns {string|null}
+ * Every client check of the 101 (RFC 6455 §4.1, rules 1-6, and RFC 7692's
+ * answer to our offer), made natively next to the server's checks.
+ * @returns {object|null} the permessage-deflate parameters in force, or null
+ * @throws {Error} WS_ERR_HANDSHAKE naming the broken rule
  */
-function checkResponse(res, key, state) {
-  const problem = upgradeHeadersProblem(res);
-  if (problem) return problem;
-  if (res.headers['sec-websocket-accept'] !== addon.acceptKey(key)) return 'Invalid Sec-WebSocket-Accept header';
-  const protocol = res.headers['sec-websocket-protocol'];
-  if (protocol !== undefined) {
-    if (!state.protocolSet.size) return 'Server sent a subprotocol but none was requested';
-    if (!state.protocolSet.has(protocol)) return 'Server sent an invalid subprotocol';
-  } else if (state.protocolSet.size) {
-    return 'Server sent no subprotocol';
-  }
-  return null;
-}
-
-/** `Upgrade: websocket` and `Connection: Upgrade` are required (RFC 6455 §4.1). */
-function upgradeHeadersProblem(res) {
-  const upgrade = res.headers.upgrade;
-  if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') return 'Invalid Upgrade header';
-  const connection = res.headers.connection;
-  if (connection === undefined || !connection.split(',').some((token) => token.trim().toLowerCase() === 'upgrade')) {
-    return 'Invalid Connection header';
-  }
-  return null;
+function verifyAnswer(res, key, state) {
+  const headers = res.headers;
+  return addon.verifySwitchingProtocols(
+    key,
+    {
+      upgrade: headers.upgrade,
+      connection: headers.connection,
+      accept: headers['sec-websocket-accept'],
+      protocol: headers['sec-websocket-protocol'],
+      extensions: headers['sec-websocket-extensions'],
+    },
+    state.protocols,
+    state.deflateOptions || undefined
+  );
 }
 
 /**
- * Checks the server's Sec-WebSocket-Extensions against our offer natively.
- * @returns {object|string} the deflate params in force, or the failure message
+ * Why a 101 Node did not treat as an upgrade is not one (its Upgrade or
+ * Connection header), or null.
+ * @returns {string|null}
  */
-function acceptExtensions(header, deflateOptions) {
-  if (!deflateOptions) return 'Server sent a Sec-WebSocket-Extensions header but no extension was requested';
-  const result = addon.acceptDeflateResponse(header, deflateOptions);
-  if (!result.ok) return `Invalid Sec-WebSocket-Extensions header: ${result.message}`;
-  return {
-    serverNoContextTakeover: result.serverNoContextTakeover,
-    clientNoContextTakeover: result.clientNoContextTakeover,
-    serverMaxWindowBits: result.serverMaxWindowBits,
-    clientMaxWindowBits: result.clientMaxWindowBits,
-  };
+function upgradeHeadersProblem(res) {
+  try {
+    addon.checkUpgradeHeaders(res.headers.upgrade, res.headers.connection);
+  } catch (err) {
+    return err.message;
+  }
+  return null;
 }
 
 /**
