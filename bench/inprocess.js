@@ -228,16 +228,17 @@ async function unmask(rounds) {
  */
 async function receiveFloor(rounds) {
   const { addon } = require('../lib/native');
+  const { newRecordTable, recordCount, recordsConsumed } = require('../lib/abi');
   const size = 16 * 1024;
   const count = messageCount(size);
   const pristine = clientFrames(size, count, false);
   const frameBytes = pristine.length / count;
-  const table = new Uint32Array(4 + 4096 * 3);
+  const table = newRecordTable();
 
   function parserAlone(chunkSize) {
     return repeat(async () => {
       const input = Buffer.from(pristine);
-      const parser = new addon.FrameParser(false, 0);
+      const parser = new addon.StreamParser(false, 0);
       let seen = 0;
       const start = process.hrtime.bigint();
       for (let at = 0; at < input.length; at += chunkSize) {
@@ -245,8 +246,8 @@ async function receiveFloor(rounds) {
         let from = 0;
         do {
           parser.parse(chunk, from, table);
-          seen += table[0];
-          from = table[1];
+          seen += recordCount(table);
+          from = recordsConsumed(table);
         } while (from < chunk.length);
       }
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;

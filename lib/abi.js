@@ -1,7 +1,7 @@
 'use strict';
 
 // The only JS reader and writer of the tables shared with the addon: parse
-// records (FrameParser#parse), send batches (writeFrameHeaders) and the
+// records (StreamParser#parse), send batches (writeFrameHeaders) and the
 // upgrade layout (parseUpgradeInto). Every layout constant, and every
 // protocol number JS needs (opcodes, close codes, limits, deflate defaults),
 // comes from the addon, which defines them once in src/abi.rs and the core;
@@ -103,7 +103,21 @@ function newRecordTable() {
 }
 
 /**
- * Hands each record FrameParser#parse wrote into `table` to
+ * Records in a filled table, and where the next parse() starts (for callers
+ * that count records without dispatching them, as bench/ does).
+ * @param {Uint32Array} table
+ */
+function recordCount(table) {
+  return table[RECORD_COUNT];
+}
+
+/** @param {Uint32Array} table */
+function recordsConsumed(table) {
+  return table[RECORD_CONSUMED];
+}
+
+/**
+ * Hands each record StreamParser#parse wrote into `table` to
  * `receiver._record(kind, data, compressed, closeCode)`; kind is the opcode
  * (text, binary, close, ping, pong) and closeCode is meaningful for close.
  * @param {Buffer} chunk the chunk parse() read
@@ -221,6 +235,8 @@ module.exports = {
   DEFLATE,
   isSendableCloseCode,
   newRecordTable,
+  recordCount,
+  recordsConsumed,
   dispatchRecords,
   BATCH_MAX_ENTRIES,
   BATCH_MASKED,

@@ -115,14 +115,14 @@ function refused(err) {
 }
 
 /** The streaming frame parser of one connection (src/binding/parser.rs). */
-class FrameParser {
+class StreamParser {
   /**
    * @param {boolean} client
    * @param {number} maxPayload 0: no limit
    */
   constructor(client, maxPayload) {
     try {
-      this._native = new raw.FrameParser(client, maxPayload);
+      this._native = new raw.StreamParser(client, maxPayload);
     } catch (err) {
       throw translateError(err);
     }
@@ -195,7 +195,7 @@ class Deflater {
   }
 }
 
-const addon = { FrameParser, Deflater };
+const addon = { StreamParser, Deflater };
 for (const name of Object.keys(raw)) {
   if (name in addon) continue;
   addon[name] = typeof raw[name] === 'function' ? wrap(raw[name]) : raw[name];

@@ -1,5 +1,5 @@
 //! The tables JS and the addon share, defined once: the parse record table a
-//! `FrameParser` fills, the send batch table `writeFrameHeaders` reads, and
+//! `StreamParser` fills, the send batch table `writeFrameHeaders` reads, and
 //! the upgrade layout `parseUpgradeInto` fills; plus where messages spanning
 //! chunks are lent from. The binding exports every constant here to JS
 //! (lib/abi.js is their only JS reader); `ABI_VERSION` changes whenever a

@@ -1,4 +1,4 @@
-//! FrameParser (server role, small maxPayload) on fuzzer input.
+//! StreamParser (server role, small maxPayload) on fuzzer input.
 //!
 //! The first byte picks a mode:
 //! - even: RAW. The rest is a few config bytes, fuzzer-chosen split points
@@ -21,7 +21,7 @@ use libfuzzer_sys::fuzz_target;
 use native_ws::proto::close::{encode_close, is_valid_code};
 use native_ws::deflate::codec::{Deflater, Inflater};
 use native_ws::proto::frame::{encode_frame, opcode, FrameSpec};
-use native_ws::proto::parser::{Event, FrameParser, ParserConfig, Payload, Role};
+use native_ws::proto::parser::{Event, StreamParser, ParserConfig, Payload, Role};
 
 /// An event with its payload resolved to bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ fn resolve(chunk: &[u8], payload: Payload) -> Vec<u8> {
 
 /// Parses `wire` cut into pieces of the given lengths (the last piece takes the rest).
 fn run(setup: Setup, wire: &[u8], cuts: &[usize]) -> Outcome {
-    let mut parser = FrameParser::new(ParserConfig {
+    let mut parser = StreamParser::new(ParserConfig {
         role: Role::Server,
         max_payload: setup.max_payload,
     });

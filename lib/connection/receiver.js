@@ -75,7 +75,7 @@ class Receiver {
 
   _nativeParser() {
     if (this._parser === null) {
-      this._parser = new addon.FrameParser(this._client, this._maxPayload);
+      this._parser = new addon.StreamParser(this._client, this._maxPayload);
       if (this._inflate !== null) this._parser.enableInflate(this._inflate.windowBits, this._inflate.noContextTakeover);
     }
     return this._parser;

@@ -109,20 +109,20 @@ pub fn accept_deflate_response(header: String, options: DeflateOptions) -> Resul
 }
 
 /// The compressor of one connection's outgoing messages.
-#[napi]
-pub struct Deflater {
+#[napi(js_name = "Deflater")]
+pub struct JsDeflater {
     core: codec::Deflater,
 }
 
 #[napi]
-impl Deflater {
+impl JsDeflater {
     #[napi(constructor)]
     pub fn new(level: u32, mem_level: u32, window_bits: u32, no_context_takeover: bool) -> Result<Self> {
         guard(|| {
             let mem = mem_level_option("memLevel", mem_level).map_err(|e| argument_error(e.into()))?;
             let bits = window_bits_option("windowBits", window_bits).map_err(|e| argument_error(e.into()))?;
             let core = codec::Deflater::new(level, mem, bits, no_context_takeover).map_err(|e| argument_error(e.into()))?;
-            Ok(Deflater { core })
+            Ok(JsDeflater { core })
         })
     }
 

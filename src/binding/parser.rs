@@ -1,4 +1,4 @@
-//! `FrameParser` for JS: one call per socket chunk fills a parse record table
+//! The stream parser for JS (`StreamParser`, wrapped by lib/native.js): one call per socket chunk fills a parse record table
 //! (layout in crate::abi) and returns the Buffers owned records point at.
 
 use std::cell::Cell;
@@ -14,7 +14,7 @@ use crate::deflate::codec::Inflater;
 use crate::deflate::negotiate::window_bits_option;
 use crate::proto::error::{ArgumentError, Violation};
 use crate::proto::frame::opcode;
-use crate::proto::parser::{Event, EventSink, FrameParser as CoreParser, ParserConfig, Payload, Role};
+use crate::proto::parser::{Event, EventSink, ParserConfig, Payload, Role, StreamParser};
 
 /// The slab a connection lends from while messages keep spanning its chunks.
 struct LendSlab {
@@ -114,9 +114,9 @@ thread_local! {
 }
 
 /// The streaming parser for one connection.
-#[napi]
-pub struct FrameParser {
-    core: CoreParser<JsLent>,
+#[napi(js_name = "StreamParser")]
+pub struct JsStreamParser {
+    core: StreamParser<JsLent>,
     /// Where the next message spanning chunks is lent from; let go whenever
     /// no message is in progress, so an idle connection holds no slab.
     lend_slab: Option<LendSlab>,
@@ -125,14 +125,14 @@ pub struct FrameParser {
 }
 
 #[napi]
-impl FrameParser {
+impl JsStreamParser {
     /// `client: true` reads frames from a server (unmasked); `maxPayload` 0 means no limit.
     #[napi(constructor)]
     pub fn new(client: bool, max_payload: f64) -> Result<Self> {
         guard(|| {
             let role = if client { Role::Client } else { Role::Server };
             let max_payload = if max_payload.is_finite() && max_payload > 0.0 { max_payload as u64 } else { 0 };
-            Ok(FrameParser { core: CoreParser::new(ParserConfig { role, max_payload }), lend_slab: None, pending: None })
+            Ok(JsStreamParser { core: StreamParser::new(ParserConfig { role, max_payload }), lend_slab: None, pending: None })
         })
     }
 

@@ -32,7 +32,7 @@ impl LentBuffer for Vec<u8> {
 /// Where an event's bytes are. `L` is the sink's lent buffer type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload<L = Vec<u8>> {
-    /// `len` bytes at `start` of the chunk passed to [`FrameParser::parse`], already unmasked.
+    /// `len` bytes at `start` of the chunk passed to [`StreamParser::parse`], already unmasked.
     InChunk { start: usize, len: usize },
     /// Bytes assembled across frames or chunks.
     Owned(Vec<u8>),
@@ -104,7 +104,7 @@ enum State {
     Stopped,
 }
 
-pub struct FrameParser<L = Vec<u8>> {
+pub struct StreamParser<L = Vec<u8>> {
     config: ParserConfig,
     state: State,
     header_stash: [u8; MAX_HEADER_LEN],
@@ -122,7 +122,7 @@ pub struct Progress {
     pub consumed: usize,
 }
 
-impl<L: LentBuffer> FrameParser<L> {
+impl<L: LentBuffer> StreamParser<L> {
     pub fn new(config: ParserConfig) -> Self {
         Self {
             config,

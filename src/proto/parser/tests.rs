@@ -67,7 +67,7 @@ fn run(config: ParserConfig, wire: &[u8], step: usize) -> (Vec<Seen>, Option<Vio
 }
 
 fn run_with(config: ParserConfig, wire: &[u8], step: usize, lend: bool) -> (Vec<Seen>, Option<Violation>) {
-    let mut parser = FrameParser::new(config);
+    let mut parser = StreamParser::new(config);
     let mut seen = Vec::new();
     for piece in wire.chunks(step.max(1)) {
         let mut chunk = piece.to_vec();
@@ -129,7 +129,7 @@ fn many_frames_in_one_chunk_and_any_split() {
 fn in_chunk_payloads_are_borrowed_not_copied() {
     let mut chunk = frame(true, opcode::BINARY, b"abc");
     let mut events = Vec::new();
-    FrameParser::new(server()).parse(&mut chunk, &mut events).unwrap();
+    StreamParser::new(server()).parse(&mut chunk, &mut events).unwrap();
     assert_eq!(events, vec![Event::Message { binary: true, compressed: false, data: Payload::InChunk { start: 6, len: 3 } }]);
     assert_eq!(&chunk[6..9], b"abc");
 }
@@ -246,7 +246,7 @@ fn client_role_rejects_masked_frames() {
 fn nothing_after_an_error_is_processed() {
     let mut wire = raw_frame(true, false, opcode::TEXT, b"bad", None);
     wire.extend(frame(true, opcode::TEXT, b"later"));
-    let mut parser = FrameParser::new(server());
+    let mut parser = StreamParser::new(server());
     let mut events = Vec::new();
     assert!(parser.parse(&mut wire.clone(), &mut events).is_err());
     assert!(parser.is_stopped());
@@ -269,7 +269,7 @@ fn a_wrong_frame_start_fails_before_its_extended_length_and_key_arrive() {
     ];
     for (what, before, lead) in cases {
         for split in [false, true] {
-            let mut parser = FrameParser::new(server());
+            let mut parser = StreamParser::new(server());
             let mut events = Vec::new();
             parser.parse(&mut before.to_vec(), &mut events).expect(what);
             let result = if split {
@@ -333,7 +333,7 @@ fn the_same_error_at_every_chunking_when_a_frame_breaks_several_rules() {
 #[test]
 fn the_start_of_a_valid_frame_waits_for_the_rest_of_its_header() {
     for lead in [[0x82u8, 0xfe], [0x82, 0xff], [0x89, 0xfd], [0x02, 0x85]] {
-        let mut parser = FrameParser::new(server());
+        let mut parser = StreamParser::new(server());
         let mut events = Vec::new();
         let progress = parser.parse(&mut lead.to_vec(), &mut events).expect("a valid start");
         assert_eq!(progress.consumed, 2);
@@ -362,7 +362,7 @@ fn bounded_sink_resumes_where_it_stopped() {
     for i in 0..5u8 {
         wire.extend(frame(true, opcode::BINARY, &[i]));
     }
-    let mut parser = FrameParser::new(server());
+    let mut parser = StreamParser::new(server());
     let mut pos = 0;
     let mut got = Vec::new();
     while pos < wire.len() {
@@ -381,8 +381,8 @@ mod compressed {
     use super::*;
     use crate::deflate::codec::{Deflater, Inflater};
 
-    fn deflate_parser(max_payload: u64) -> FrameParser {
-        let mut parser = FrameParser::new(ParserConfig { max_payload, ..server() });
+    fn deflate_parser(max_payload: u64) -> StreamParser {
+        let mut parser = StreamParser::new(ParserConfig { max_payload, ..server() });
         parser.enable_inflate(Inflater::new(15, false).unwrap());
         parser
     }
@@ -393,7 +393,7 @@ mod compressed {
         out
     }
 
-    fn feed(parser: &mut FrameParser, wire: &[u8], step: usize) -> (Vec<Seen>, Option<Violation>) {
+    fn feed(parser: &mut StreamParser, wire: &[u8], step: usize) -> (Vec<Seen>, Option<Violation>) {
         let mut seen = Vec::new();
         for piece in wire.chunks(step.max(1)) {
             let mut chunk = piece.to_vec();
@@ -505,7 +505,7 @@ mod lending {
     use super::*;
 
     /// Feeds `wire` in two pieces split at `at`; returns the events of each call.
-    fn two_calls(parser: &mut FrameParser, wire: &[u8], at: usize) -> (Vec<Event>, Vec<Event>) {
+    fn two_calls(parser: &mut StreamParser, wire: &[u8], at: usize) -> (Vec<Event>, Vec<Event>) {
         let (mut first, mut second) = (wire[..at].to_vec(), wire[at..].to_vec());
         let (mut a, mut b) = (Vec::new(), Vec::new());
         parser.parse(&mut first, &mut a).unwrap();
@@ -517,7 +517,7 @@ mod lending {
     fn a_single_frame_spanning_chunks_fills_a_lent_buffer() {
         let payload: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
         let wire = frame(true, opcode::BINARY, &payload);
-        let mut parser = FrameParser::new(server());
+        let mut parser = StreamParser::new(server());
         let mut first = wire[..1000].to_vec();
         let mut events = Vec::new();
         parser.parse(&mut first, &mut events).unwrap();
@@ -533,12 +533,12 @@ mod lending {
     fn fragmented_and_oversized_messages_are_not_lent() {
         let mut wire = frame(false, opcode::TEXT, b"frag");
         wire.extend(frame(true, opcode::CONTINUATION, b"ment"));
-        let (_, events) = two_calls(&mut FrameParser::new(server()), &wire, 5);
+        let (_, events) = two_calls(&mut StreamParser::new(server()), &wire, 5);
         assert_eq!(events, vec![Event::Message { binary: false, compressed: false, data: Payload::Owned(b"fragment".to_vec()) }]);
 
         let big = vec![3u8; MAX_LENT as usize + 1];
         let wire = frame(true, opcode::BINARY, &big);
-        let (_, events) = two_calls(&mut FrameParser::new(server()), &wire, 100);
+        let (_, events) = two_calls(&mut StreamParser::new(server()), &wire, 100);
         assert_eq!(events, vec![Event::Message { binary: true, compressed: false, data: Payload::Owned(big) }]);
     }
 
@@ -547,7 +547,7 @@ mod lending {
         let mut payload = vec![b'a'; 3000];
         payload[10] = 0xff;
         let wire = frame(true, opcode::TEXT, &payload);
-        let mut parser = FrameParser::new(server());
+        let mut parser = StreamParser::new(server());
         let mut first = wire[..100].to_vec();
         let err = parser.parse(&mut first, &mut Vec::new()).unwrap_err();
         assert_eq!(err.close_code(), code::INVALID_PAYLOAD);
@@ -570,7 +570,7 @@ mod lending {
     #[test]
     fn a_short_lent_buffer_is_an_internal_error_not_a_panic() {
         let wire = frame(true, opcode::BINARY, &[1u8; 400]);
-        let mut parser = FrameParser::new(server());
+        let mut parser = StreamParser::new(server());
         let mut first = wire[..50].to_vec();
         parser.parse(&mut first, &mut ShortLender(Vec::new())).unwrap();
         let mut rest = wire[50..].to_vec();
