@@ -265,15 +265,4 @@ addon.negotiateDeflate = function negotiateDeflate(header, options) {
   return { status: 0, message: '', response: agreement.response, ...agreement.params };
 };
 
-/** @returns {{ ok: boolean, message: string } & object} */
-addon.acceptDeflateResponse = function acceptDeflateResponse(header, options) {
-  try {
-    return { ok: true, message: '', ...raw.acceptDeflateResponse(header, options) };
-  } catch (err) {
-    const translated = translateError(err);
-    if (translated && translated.code === 'WS_ERR_HANDSHAKE') return { ok: false, message: translated.message };
-    throw translated;
-  }
-};
-
 module.exports = { addon, call, translateError, ProtocolError: errors.ProtocolError };

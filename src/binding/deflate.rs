@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::buffers::external_buffer;
-use super::{argument_error, guard, handshake_error, internal_error, response_error};
+use super::{argument_error, guard, handshake_error, internal_error};
 use crate::deflate::codec;
 use crate::deflate::negotiate::{
     self, mem_level_option, window_bits_option, DeflateConfig, DeflateParams, CLIENT_MAX_WINDOW_BITS, MEM_LEVEL,
@@ -94,18 +94,6 @@ pub fn negotiate_deflate(header: String, options: DeflateOptions) -> Result<Opti
 #[napi(js_name = "deflateClientOffer")]
 pub fn deflate_client_offer(options: DeflateOptions) -> Result<String> {
     guard(|| negotiate::client_offer(&deflate_config(&options)?).map_err(|e| argument_error(e.into())))
-}
-
-/// Checks the server's Sec-WebSocket-Extensions value against the offer made
-/// for `options`; throws a `Response` error when it does not fit.
-#[napi(js_name = "acceptDeflateResponse")]
-pub fn accept_deflate_response(header: String, options: DeflateOptions) -> Result<NegotiatedDeflate> {
-    guard(|| {
-        let config = deflate_config(&options)?;
-        negotiate::accept_server_answer(&header, &config)
-            .map(NegotiatedDeflate::from)
-            .map_err(response_error)
-    })
 }
 
 /// The compressor of one connection's outgoing messages.
