@@ -88,6 +88,7 @@ describe('errors cross one way', () => {
     assert.equal(panic.code, 'ERR_NATIVE_WS_PANIC');
     const handshake = decoded('native-ws|Handshake|WS_ERR_HANDSHAKE|426|unsupported');
     assert.equal(handshake.statusCode, 426);
+    assert.throws(() => addon.writeFrameHeaders('not a buffer', abi.newBatchTable(), 1), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
     const foreign = new Error('not ours');
     assert.equal(translateError(foreign), foreign);
   });

@@ -41,7 +41,14 @@ const PREFIX = 'native-ws|';
  */
 function translateError(err) {
   const message = err !== null && typeof err === 'object' && typeof err.message === 'string' ? err.message : '';
-  if (!message.startsWith(PREFIX)) return err;
+  if (!message.startsWith(PREFIX)) {
+    // napi-rs refused to convert an argument before any of our code ran.
+    const napiCode = err !== null && typeof err === 'object' ? err.code : undefined;
+    if (typeof napiCode === 'string' && (napiCode === 'InvalidArg' || napiCode.endsWith('Expected'))) {
+      return errors.argumentError('TypeError', `native-ws: an argument has the wrong type (${message})`, 'ERR_INVALID_ARG_TYPE');
+    }
+    return err;
+  }
   const fields = message.slice(PREFIX.length);
   const kindEnd = fields.indexOf('|');
   const codeEnd = fields.indexOf('|', kindEnd + 1);
