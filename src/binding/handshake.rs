@@ -150,13 +150,13 @@ pub fn validate_upgrade_joined(method: String, version_minor: u32, joined: Strin
 
 /// The complete 101 response in one string (crate::http::server::switching_protocols).
 #[napi(js_name = "acceptResponse")]
-pub fn accept_response(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<String> {
+pub fn switching_protocols_response(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<String> {
     guard(|| Ok(server::switching_protocols(&key, protocol.as_deref(), extensions.as_deref())))
 }
 
 /// The same response as lines (status line first, no blank line), for ws's `headers` event.
 #[napi(js_name = "acceptResponseLines")]
-pub fn accept_response_lines(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<Vec<String>> {
+pub fn switching_protocols_lines(key: String, protocol: Option<String>, extensions: Option<String>) -> Result<Vec<String>> {
     guard(|| Ok(server::response_lines(&server::switching_protocols(&key, protocol.as_deref(), extensions.as_deref()))))
 }
 
