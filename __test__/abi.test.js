@@ -5,6 +5,8 @@
 // WS_ERR_* code, message and close code per rule) that reach JS.
 
 const { describe, it } = require('node:test');
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
 const assert = require('node:assert/strict');
 const h = require('./helpers');
 
@@ -48,6 +50,22 @@ describe('table ABI', () => {
     assert.equal(abi.UPGRADE_TABLE_WORDS, addon.UPGRADE_FIXED_WORDS + addon.UPGRADE_WORDS_PER_HEADER * addon.MAX_HEADER_COUNT);
     assert.equal(abi.newRecordTable().length, addon.RECORD_TABLE_WORDS);
     assert.equal(abi.newBatchTable().length, addon.BATCH_MAX_ENTRIES * addon.BATCH_ENTRY_WORDS);
+  });
+
+  it('an addon of another ABI version is refused at load with a clear error', () => {
+    // A child process whose require() hands native.js an addon claiming ABI 99.
+    const script = `
+      const Module = require('module');
+      const load = Module._load;
+      Module._load = function (request, parent, isMain) {
+        if (request.endsWith('native-ws.node')) return { ...load.apply(this, arguments), ABI_VERSION: 99 };
+        return load.apply(this, arguments);
+      };
+      try { require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'native.js'))}); console.log('loaded'); }
+      catch (err) { console.log(err.code + ' ' + err.message); }
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.match(out, /^ERR_NATIVE_WS_ADDON native-ws: the native addon speaks table ABI 99, this JavaScript ABI 1\./);
   });
 
   it('protocol numbers come from the core', () => {
