@@ -5,7 +5,8 @@
 //! Errors cross one way: thrown as a JS `Error` whose message is
 //! `native-ws|<kind>|<code>|<number>|<message>` (kind TypeError, RangeError,
 //! Protocol with ws's code and the close code, Handshake with the HTTP
-//! status, Response for a client's failed handshake, Panic). lib/native.js,
+//! status, Response for a client's failed handshake, Panic, Internal for a
+//! zlib or N-API failure). lib/native.js,
 //! which wraps every export, decodes it into the error objects of lib/errors.js.
 
 use std::fmt::Display;
