@@ -3,9 +3,11 @@
 // Every default and every option check of the JS layer: the per-connection
 // options (shared by WebSocketServer, accept() and the client), the options
 // only a server, accept() or a client has, and the argument checks they are
-// built from. A default is written here and nowhere else.
+// built from. A default is written here and nowhere else (those the core
+// defines too — header limit, protocol version, deflate — come from it).
 
 const { typeError, rangeError } = require('./errors');
+const { LIMITS, DEFLATE } = require('./abi');
 
 const MiB = 1024 * 1024;
 
@@ -20,16 +22,16 @@ const DEFAULTS = Object.freeze({
   backpressurePolicy: 'drop',
   // accept(): time to receive the request, and its header block limit.
   handshakeTimeout: 10 * 1000,
-  maxHeaderBytes: 16 * 1024,
+  maxHeaderBytes: LIMITS.DEFAULT_MAX_HEADER_BYTES,
   // Client.
   clientHandshakeTimeout: 0,
   maxRedirects: 10,
-  protocolVersion: 13,
+  protocolVersion: LIMITS.PROTOCOL_VERSION,
   clientPerMessageDeflate: true,
-  // permessage-deflate (RFC 7692), as in ws.
-  deflateLevel: 6,
-  deflateMemLevel: 8,
-  deflateThreshold: 1024,
+  // permessage-deflate (RFC 7692), as in ws; the core's numbers.
+  deflateLevel: DEFLATE.DEFAULT_LEVEL,
+  deflateMemLevel: DEFLATE.DEFAULT_MEM_LEVEL,
+  deflateThreshold: DEFLATE.DEFAULT_THRESHOLD,
 });
 
 const BACKPRESSURE_POLICIES = ['drop', 'close'];

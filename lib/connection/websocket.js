@@ -9,6 +9,7 @@
 
 const EventEmitter = require('node:events');
 const { addon, call } = require('../native');
+const { OPCODE, CLOSE, LIMITS } = require('../abi');
 const { Receiver } = require('./receiver');
 const { Sender } = require('./sender');
 const { SocketSeam } = require('./socket-seam');
@@ -27,12 +28,14 @@ const {
 const { DEFAULTS, describe } = require('../options');
 const { typeError, rangeError, notOpenError, backpressureError } = require('../errors');
 
-const OP_CONTINUATION = 0;
-const OP_TEXT = 1;
-const OP_BINARY = 2;
-const OP_CLOSE = 8;
-const OP_PING = 9;
-const OP_PONG = 10;
+// Opcodes, close codes and limits are the core's (lib/abi.js reads them from the addon).
+const OP_CONTINUATION = OPCODE.CONTINUATION;
+const OP_TEXT = OPCODE.TEXT;
+const OP_BINARY = OPCODE.BINARY;
+const OP_CLOSE = OPCODE.CLOSE;
+const OP_PING = OPCODE.PING;
+const OP_PONG = OPCODE.PONG;
+const MAX_CONTROL_PAYLOAD = LIMITS.MAX_CONTROL_PAYLOAD;
 
 class WebSocket extends EventEmitter {
   /**
@@ -47,7 +50,7 @@ class WebSocket extends EventEmitter {
     super();
     this._binaryType = 'nodebuffer';
     this._bufferedAmount = 0;
-    this._closeCode = 1006;
+    this._closeCode = CLOSE.ABNORMAL;
     this._closeEmitted = false;
     this._closeFrameReceived = false;
     this._closeFrameSent = false;
@@ -248,7 +251,7 @@ class WebSocket extends EventEmitter {
     this._seam.stopReading();
     if (this._readyState === OPEN) {
       this._readyState = CLOSING;
-      const payload = code === 1005 ? EMPTY_BUFFER : reason.length === 0 ? closeEcho(code) : call(addon.encodeClose, code, reason);
+      const payload = code === CLOSE.NO_STATUS ? EMPTY_BUFFER : reason.length === 0 ? closeEcho(code) : call(addon.encodeClose, code, reason);
       this._sendClose(payload);
     }
     if (this._closeFrameSent) this._endSocket();
@@ -363,8 +366,8 @@ class WebSocket extends EventEmitter {
     }
     if (typeof data === 'number') data = data.toString();
     const payload = data === undefined ? EMPTY_BUFFER : toBuffer(data, 'data');
-    if (payload.length > 125) {
-      throw rangeError('data: the data size must not be greater than 125 bytes');
+    if (payload.length > MAX_CONTROL_PAYLOAD) {
+      throw rangeError(`data: the data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
     }
     if (this._readyState !== OPEN) {
       this._sendAfterClose(payload, cb);
@@ -419,7 +422,7 @@ class WebSocket extends EventEmitter {
    */
   _refuseForBackpressure(cb) {
     const err = backpressureError(`send refused: ${this._seam.queuedBytes} bytes already queued (maxBackpressure ${this._maxBackpressure})`);
-    if (this._backpressurePolicy === 'close') this.close(1008, 'backpressure limit exceeded');
+    if (this._backpressurePolicy === 'close') this.close(CLOSE.POLICY_VIOLATION, 'backpressure limit exceeded');
     if (cb) process.nextTick(cb, err);
   }
 
