@@ -152,6 +152,16 @@ function addonLoadError(message, cause) {
 }
 
 /**
+ * A misuse of the API that ws reports with a plain Error (no code): a server
+ * in the wrong mode, a socket handled twice, a callback's bad answer.
+ * @param {string} message
+ * @returns {Error}
+ */
+function usageError(message) {
+  return new Error(message);
+}
+
+/**
  * Adds a code to an error (a cause that reaches a user in a handshake failure).
  * @template {Error} E
  * @param {E} err
@@ -176,5 +186,6 @@ module.exports = {
   notOpenError,
   backpressureError,
   addonLoadError,
+  usageError,
   withCode,
 };

@@ -10,7 +10,7 @@ const EventEmitter = require('node:events');
 const http = require('node:http');
 const { WebSocket } = require('./connection/websocket');
 const { serverOptions } = require('./options');
-const { typeError, handshakeError } = require('./errors');
+const { typeError, handshakeError, usageError } = require('./errors');
 const { ServerHandshake } = require('./handshake/server');
 const { validateParsedRequest, writeRefusal } = require('./handshake/request');
 const { kWebSocket } = require('./constants');
@@ -83,7 +83,7 @@ class WebSocketServer extends EventEmitter {
    * @returns {object|string|null}
    */
   address() {
-    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    if (this.options.noServer) throw usageError('The server is operating in "noServer" mode');
     if (!this._server) return null;
     return this._server.address();
   }
@@ -95,7 +95,7 @@ class WebSocketServer extends EventEmitter {
    */
   close(cb) {
     if (this._state === SERVER_CLOSED) {
-      if (cb) this.once('close', () => cb(new Error('The server is not running')));
+      if (cb) this.once('close', () => cb(usageError('The server is not running')));
       process.nextTick(emitClose, this);
       return;
     }
@@ -172,7 +172,7 @@ class NodeRequestHost {
 
   take(upgrade) {
     if (upgrade.socket[kWebSocket]) {
-      throw new Error(
+      throw usageError(
         'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration'
       );
     }

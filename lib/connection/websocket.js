@@ -26,7 +26,7 @@ const {
   NOOP,
 } = require('../constants');
 const { DEFAULTS, describe } = require('../options');
-const { typeError, rangeError, notOpenError, backpressureError } = require('../errors');
+const { typeError, rangeError, notOpenError, backpressureError, usageError } = require('../errors');
 
 // Opcodes, close codes and limits are the core's (lib/abi.js reads them from the addon).
 const OP_CONTINUATION = OPCODE.CONTINUATION;
@@ -81,7 +81,7 @@ class WebSocket extends EventEmitter {
     this._seam = null;
     this._url = undefined;
     if (address !== null) {
-      if (openClient === null) throw new Error('native-ws: the client handshake is not loaded (require the package, not lib/connection)');
+      if (openClient === null) throw usageError('native-ws: the client handshake is not loaded (require the package, not lib/connection)');
       this._isServer = false;
       this._opening = openClient(this, address, protocols, options);
       this._opening.start(address);
