@@ -126,7 +126,8 @@ class SocketSeam {
 
 // Transport listeners, shared by every seam: `this` is the socket.
 function seamOnData(chunk) {
-  this[kSeam].connection._onData(chunk);
+  // The hot path: one property load, as before the seam (socket[kWebSocket] is the seam's connection).
+  this[kWebSocket]._onData(chunk);
 }
 
 function seamOnEnd() {
