@@ -88,6 +88,7 @@ class WebSocket extends EventEmitter {
     }
   }
 
+  /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer' or 'fragments'. */
   get binaryType() {
     return this._binaryType;
   }
@@ -102,22 +103,27 @@ class WebSocket extends EventEmitter {
     return this._seam.queuedBytes + this._sender.pendingBytes + this._bufferedAmount;
   }
 
+  /** The negotiated extensions, as ws reports them ('permessage-deflate' or ''). */
   get extensions() {
     return Object.keys(this._extensions).join();
   }
 
+  /** Whether pause() stopped reading. */
   get isPaused() {
     return this._paused;
   }
 
+  /** The agreed subprotocol ('' for none). */
   get protocol() {
     return this._protocol;
   }
 
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3); written only by this class. */
   get readyState() {
     return this._readyState;
   }
 
+  /** The client's URL (undefined on the server side). */
   get url() {
     return this._url;
   }
