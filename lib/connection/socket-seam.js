@@ -124,6 +124,17 @@ class SocketSeam {
   }
 }
 
+/**
+ * Calls `fn` once a transport that never became a connection's (a failed
+ * opening handshake) has closed, or on the next tick if it has already.
+ * @param {import('stream').Duplex|null} socket
+ * @param {() => void} fn
+ */
+function whenClosed(socket, fn) {
+  if (socket && !socket.closed) socket.once('close', fn);
+  else process.nextTick(fn);
+}
+
 // Transport listeners, shared by every seam: `this` is the socket.
 function seamOnData(chunk) {
   // The hot path: one property load, as before the seam (socket[kWebSocket] is the seam's connection).
@@ -144,4 +155,4 @@ function seamOnError() {
   this[kSeam].connection._onSocketFailure();
 }
 
-module.exports = { SocketSeam };
+module.exports = { SocketSeam, whenClosed };

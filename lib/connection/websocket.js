@@ -12,7 +12,7 @@ const { addon, call } = require('../native');
 const { OPCODE, CLOSE, LIMITS } = require('../abi');
 const { Receiver } = require('./receiver');
 const { Sender } = require('./sender');
-const { SocketSeam } = require('./socket-seam');
+const { SocketSeam, whenClosed } = require('./socket-seam');
 const { installEventTarget } = require('../event-target');
 const { EXTENSION, MessageCompressor } = require('../permessage-deflate');
 const {
@@ -509,8 +509,7 @@ class WebSocket extends EventEmitter {
     if (this._readyState !== CONNECTING) return;
     this._endOpening();
     this._readyState = CLOSING;
-    if (socket && !socket.closed) socket.once('close', () => this._emitErrorAndClose(err));
-    else process.nextTick(emitErrorAndClose, this, err);
+    whenClosed(socket, () => this._emitErrorAndClose(err));
   }
 
   _emitErrorAndClose(err) {
@@ -530,10 +529,6 @@ function setClientOpener(opener) {
 }
 
 let openClient = null;
-
-function emitErrorAndClose(ws, err) {
-  ws._emitErrorAndClose(err);
-}
 
 function destroyAfterCloseTimeout(ws) {
   ws._seam.destroy();
