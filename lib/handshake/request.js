@@ -7,6 +7,7 @@
 // refusal responses.
 
 const { addon } = require('../native');
+const { usageError } = require('../errors');
 const { newUpgradeTable, upgradeBytesUsed, readUpgradeLayout } = require('../abi');
 
 const NO_PROTOCOLS = [];
@@ -88,7 +89,7 @@ function selectProtocol(handleProtocols, offered, req) {
   const chosen = handleProtocols(new Set(offered), req);
   if (chosen === false || chosen === undefined || chosen === null) return '';
   if (!offered.includes(chosen)) {
-    throw new Error(`handleProtocols returned ${JSON.stringify(chosen)}, which the client did not offer`);
+    throw usageError(`handleProtocols returned ${JSON.stringify(chosen)}, which the client did not offer`);
   }
   return chosen;
 }
