@@ -58,6 +58,16 @@ class HandshakeError extends Error {
 }
 
 /**
+ * @param {number} statusCode
+ * @param {string} message
+ * @param {string} response the complete HTTP error response
+ * @returns {HandshakeError}
+ */
+function handshakeRefusal(statusCode, message, response) {
+  return new HandshakeError(statusCode, message, response);
+}
+
+/**
  * A bad argument or option.
  * @param {'TypeError'|'RangeError'} kind
  * @param {string} message names the argument ("maxPayload: must be …")
@@ -152,6 +162,15 @@ function addonLoadError(message, cause) {
 }
 
 /**
+ * A bad URL or subprotocol list given to the client (ws throws SyntaxError, as browsers do).
+ * @param {string} message
+ * @returns {SyntaxError}
+ */
+function syntaxError(message) {
+  return new SyntaxError(message);
+}
+
+/**
  * A misuse of the API that ws reports with a plain Error (no code): a server
  * in the wrong mode, a socket handled twice, a callback's bad answer.
  * @param {string} message
@@ -176,6 +195,7 @@ function withCode(err, code) {
 module.exports = {
   ProtocolError,
   HandshakeError,
+  handshakeRefusal,
   protocolErrorCode,
   argumentError,
   typeError,
@@ -187,5 +207,6 @@ module.exports = {
   backpressureError,
   addonLoadError,
   usageError,
+  syntaxError,
   withCode,
 };

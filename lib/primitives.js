@@ -8,7 +8,7 @@ const crypto = require('node:crypto');
 const { addon, call } = require('./native');
 const { Receiver } = require('./connection/receiver');
 const { toBuffer, encodeClosePayload } = require('./connection/websocket');
-const { typeError, rangeError, HandshakeError } = require('./errors');
+const { typeError, rangeError, HandshakeError, handshakeRefusal } = require('./errors');
 const { DEFAULTS, checkInteger } = require('./options');
 
 /**
@@ -37,7 +37,7 @@ function parseUpgradeRequest(buffer, options = {}) {
   checkInteger(maxHeaderBytes, 'maxHeaderBytes', 1, 'a positive integer');
   const result = addon.parseRequest(buffer, Math.min(maxHeaderBytes, 0xffffffff));
   if (!result.complete) return null;
-  if (result.status !== 0) throw new HandshakeError(result.status, result.message, addon.errorResponse(result.status, result.message));
+  if (result.status !== 0) throw handshakeRefusal(result.status, result.message, addon.errorResponse(result.status, result.message));
   const headers = {};
   for (let i = 0; i < result.rawHeaders.length; i += 2) {
     const name = result.rawHeaders[i].toLowerCase();

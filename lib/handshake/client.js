@@ -20,7 +20,7 @@ const { addon, call } = require('../native');
 const deflate = require('../permessage-deflate');
 const { CONNECTING, NOOP } = require('../constants');
 const { DEFAULTS, checkNumber, checkObject, connectionOptions } = require('../options');
-const { rangeError, handshakeError } = require('../errors');
+const { rangeError, handshakeError, syntaxError } = require('../errors');
 const { setClientOpener } = require('../connection/websocket');
 
 const PROTOCOL_VERSIONS = [DEFAULTS.protocolVersion];
@@ -54,7 +54,7 @@ function clientSettings(protocols, options) {
   const protocolSet = new Set();
   for (const protocol of protocols) {
     if (typeof protocol !== 'string' || !SUBPROTOCOL.test(protocol) || protocolSet.has(protocol)) {
-      throw new SyntaxError('An invalid or duplicated subprotocol was specified');
+      throw syntaxError('An invalid or duplicated subprotocol was specified');
     }
     protocolSet.add(protocol);
   }
@@ -136,7 +136,7 @@ function openRequest(state, address) {
   try {
     url = address instanceof URL ? new URL(address.href) : new URL(address);
   } catch {
-    return invalidAddress(state, new SyntaxError(`Invalid URL: ${address}`));
+    return invalidAddress(state, syntaxError(`Invalid URL: ${address}`));
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
@@ -145,10 +145,10 @@ function openRequest(state, address) {
   const isSecure = url.protocol === 'wss:';
   const isIpc = url.protocol === 'ws+unix:';
   if (url.protocol !== 'ws:' && !isSecure && !isIpc) {
-    return invalidAddress(state, new SyntaxError('The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"'));
+    return invalidAddress(state, syntaxError('The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"'));
   }
-  if (isIpc && !url.pathname) return invalidAddress(state, new SyntaxError("The URL's pathname is empty"));
-  if (url.hash) return invalidAddress(state, new SyntaxError('The URL contains a fragment identifier'));
+  if (isIpc && !url.pathname) return invalidAddress(state, syntaxError("The URL's pathname is empty"));
+  if (url.hash) return invalidAddress(state, syntaxError('The URL contains a fragment identifier'));
 
   const { options } = state;
   const key = crypto.randomBytes(16).toString('base64');
@@ -239,7 +239,7 @@ function openRequest(state, address) {
         next = new URL(location, url);
       } catch {
         state.attempt = null;
-        websocket._failOpening(new SyntaxError(`Invalid URL: ${location}`), null);
+        websocket._failOpening(syntaxError(`Invalid URL: ${location}`), null);
         return;
       }
       openRequest(state, next);
