@@ -61,6 +61,8 @@ declare class WebSocket extends EventEmitter {
   removeEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (...args: any[]) => void): void;
 
   on(event: 'open', listener: (this: WebSocket, req: WebSocket.AcceptedRequest) => void): this;
+  /** accept() only: the 101's lines, just before they are written; listeners may add headers. */
+  on(event: 'headers', listener: (this: WebSocket, headers: string[], req: WebSocket.AcceptedRequest) => void): this;
   on(event: 'message', listener: (this: WebSocket, data: BinaryData, isBinary: boolean) => void): this;
   on(event: 'ping' | 'pong', listener: (this: WebSocket, data: Buffer) => void): this;
   on(event: 'close', listener: (this: WebSocket, code: number, reason: Buffer) => void): this;

@@ -119,8 +119,13 @@ class PendingHandshake {
       this.received = buffer;
       return;
     }
-    // The request is complete: what follows waits (paused) until the connection opens.
+    // The request is complete (handshakeTimeout is the time to receive it):
+    // what follows waits, paused, until the connection opens.
     this.received = null;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     this.socket.removeListener('data', handshakeOnData);
     this.socket.pause();
     this.rest = buffer.subarray(parsed.bytesUsed);

@@ -20,6 +20,14 @@ net.createServer((socket) => {
   ws.onmessage = (event) => console.log(event.data);
 });
 
+net.createServer((socket) => {
+  const ws = accept(socket, {
+    path: '/chat',
+    verifyClient: (info, done) => done(info.secure, 403, 'Forbidden', { 'X-Reason': 'tls only' }),
+  });
+  ws.on('headers', (headers, req) => headers.push(`X-Path: ${req.url}`));
+});
+
 const parser = new FrameParser({ maxPayload: 10 });
 for (const event of parser.push(encodeFrame({ payload: 'hi', mask: true }))) {
   if (event.type === 'message') console.log(event.data.length, event.isBinary);

@@ -1,7 +1,8 @@
 'use strict';
 
 // Feeds socket chunks to the native parser (one native call per chunk) and
-// turns the compact record table it fills into calls on a handler object.
+// turns the records it fills (read by lib/abi.js) into calls on a
+// module-level handlers object, with the receiver's target first.
 
 const { addon } = require('../native');
 const { OPCODE, CLOSE, newRecordTable, dispatchRecords } = require('../abi');

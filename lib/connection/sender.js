@@ -1,6 +1,7 @@
 'use strict';
 
-// Frames outgoing messages and writes them to the socket.
+// Frames outgoing messages and writes them, as send batches, to the
+// connection's SocketSeam (write/cork/uncork).
 //
 // Frames are gathered while the receiver dispatches a chunk (between cork()
 // and uncork()), and otherwise until the end of the current tick: payloads
