@@ -1,8 +1,10 @@
 'use strict';
 
 /**
- * native-ws: a WebSocket server for Node.js whose protocol engine is Rust.
- * The server API follows ws 8; the native primitives are exported too.
+ * native-ws: WebSocket server and client for Node.js whose protocol engine is
+ * Rust. The package's surface: ws 8's API (WebSocket, WebSocketServer,
+ * createWebSocketStream), accept() for raw sockets, ProtocolError and the
+ * native primitives. Loading it wires the layers of lib/ together.
  */
 
 const { WebSocket } = require('./lib/connection/websocket');
