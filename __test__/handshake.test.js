@@ -302,6 +302,16 @@ for (const kind of h.KINDS) {
       }
     });
 
+    if (kind === 'wss') {
+      it('an overridden shouldHandle() decides which requests are refused with 400 (as in ws)', T, async () => {
+        const srv = await h.startServer(kind);
+        srv.wss.shouldHandle = (req) => req.url.startsWith('/yes');
+        await refused(srv, h.upgradeRequest({ path: '/no' }), 400);
+        const { conn } = await h.connectPair(srv, { path: '/yes/please' });
+        assert.equal(conn.req.url, '/yes/please');
+      });
+    }
+
     it('a path that does not match the path option is refused with 400', T, async () => {
       const srv = await h.startServer(kind, { path: '/chat' });
       await refused(srv, h.upgradeRequest({ path: '/other' }), 400);

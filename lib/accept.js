@@ -177,6 +177,10 @@ class PendingHandshake {
     this.fail(refusal.status, refusal.message, refusal.cause, refusal.headers);
   }
 
+  shouldHandle(req) {
+    return this.settings.handshake.matchesPath(req.url);
+  }
+
   stillWanted() {
     return this.ws.readyState === CONNECTING;
   }

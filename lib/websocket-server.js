@@ -123,10 +123,7 @@ class WebSocketServer extends EventEmitter {
    * @returns {boolean}
    */
   shouldHandle(req) {
-    const path = this._handshake.path;
-    if (!path) return true;
-    const index = req.url.indexOf('?');
-    return (index !== -1 ? req.url.slice(0, index) : req.url) === path;
+    return this._handshake.matchesPath(req.url);
   }
 
   /**
@@ -164,6 +161,10 @@ class NodeRequestHost {
     if (refusal.status === null) socket.destroy();
     else writeRefusal(socket, refusal.status, refusal.message, refusal.headers);
     if (refusal.cause) throw refusal.cause;
+  }
+
+  shouldHandle(req) {
+    return this.server.shouldHandle(req);
   }
 
   stillWanted() {

@@ -41,6 +41,7 @@ const { selectProtocol, acceptLines, joinLines, acceptResponse } = require('./re
  * What the two servers provide.
  * @typedef {object} HandshakeHost
  * @property {(upgrade: Upgrade, refusal: Refusal) => void} refuse answer (or hand over) a refused request
+ * @property {(req: object) => boolean} shouldHandle whether the request is for this server (ServerHandshake#matchesPath by default)
  * @property {(upgrade: Upgrade) => boolean} stillWanted false once the host gave up on this request (accept(): the WebSocket was closed)
  * @property {(upgrade: Upgrade) => void} take the socket is about to be answered 101: WebSocketServer throws if another call took it already
  * @property {() => boolean} accepting false while the server is closing (answered 503)
@@ -63,7 +64,7 @@ function refusal(status, message, details = {}) {
  * The checks, in the order they run: each reads and fills in the upgrade and
  * returns a Refusal or null. The order of this list and the statuses in it
  * are the one place to change them (verifyClient and the 101 follow).
- * @type {Array<(upgrade: Upgrade, handshake: ServerHandshake) => Refusal|null>}
+ * @type {Array<(upgrade: Upgrade, handshake: ServerHandshake, host: HandshakeHost) => Refusal|null>}
  */
 const CHECKS = [
   // Method, HTTP version, Upgrade/Connection, key, version, the grammar of
@@ -74,14 +75,9 @@ const CHECKS = [
     upgrade.key = parsed.key;
     return null;
   },
-  // The `path` option.
-  function expectedPath(upgrade, handshake) {
-    const path = handshake.path;
-    if (!path) return null;
-    const url = upgrade.req.url;
-    const index = url.indexOf('?');
-    const pathname = index !== -1 ? url.slice(0, index) : url;
-    return pathname === path ? null : refusal(400, 'Unexpected path');
+  // The `path` option (through the host: WebSocketServer#shouldHandle may be overridden, as in ws).
+  function expectedPath(upgrade, handshake, host) {
+    return host.shouldHandle(upgrade.req) ? null : refusal(400, 'Unexpected path');
   },
   // permessage-deflate offers against the `perMessageDeflate` option.
   function extensionsNegotiated(upgrade, handshake) {
@@ -125,13 +121,26 @@ class ServerHandshake {
    */
   run(upgrade, host) {
     for (const check of CHECKS) {
-      const refused = check(upgrade, this);
+      const refused = check(upgrade, this, host);
       if (refused !== null) {
         host.refuse(upgrade, refused);
         return;
       }
     }
     this._verify(upgrade, host);
+  }
+
+  /**
+   * Whether a request URL is for this server: its path (before any query)
+   * is the `path` option, or there is no such option.
+   * @param {string} url
+   * @returns {boolean}
+   */
+  matchesPath(url) {
+    const path = this.path;
+    if (!path) return true;
+    const index = url.indexOf('?');
+    return (index !== -1 ? url.slice(0, index) : url) === path;
   }
 
   /**
