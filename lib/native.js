@@ -3,18 +3,27 @@
 // Loads the addon and turns its tagged errors ("RangeError|…",
 // "Protocol|1002|…", "Panic|…") into proper JS errors.
 
-const path = require('node:path');
+const { addonFiles } = require('./addon-file');
 
 let addon;
-try {
-  addon = require(path.join(__dirname, '..', 'native-ws.node'));
-} catch (err) {
+let loadError;
+for (const file of addonFiles()) {
+  try {
+    addon = require(file);
+    break;
+  } catch (err) {
+    // Report the first file that exists but fails, else the first missing one.
+    if (!loadError || (loadError.code === 'MODULE_NOT_FOUND' && err.code !== 'MODULE_NOT_FOUND')) loadError = err;
+  }
+}
+if (!addon) {
   const hint = new Error(
-    'native-ws: the native addon is missing or failed to load. Run `npm install` ' +
-      '(it builds the addon with cargo) or `npm run build`. Cause: ' + err.message
+    'native-ws: the native addon is missing or failed to load. In an app, run `npm rebuild native-ws` ' +
+      '(it uses the prebuilt addon for this platform if the package has one, or builds from source with ' +
+      'cargo: https://rustup.rs); in a clone of native-ws, run `npm run build`. Cause: ' + loadError.message
   );
   hint.code = 'ERR_NATIVE_WS_ADDON';
-  hint.cause = err;
+  hint.cause = loadError;
   throw hint;
 }
 
