@@ -552,7 +552,9 @@ function toBuffer(data, name) {
   if (typeof data === 'string') return Buffer.from(data);
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const err = new TypeError(`${name}: must be a string, Buffer, ArrayBuffer or ArrayBufferView, got ${describe(data)}`);
+  // A message received with binaryType 'fragments' (ws's RawData) sends as its concatenation.
+  if (Array.isArray(data) && data.every((piece) => Buffer.isBuffer(piece))) return Buffer.concat(data);
+  const err = new TypeError(`${name}: must be a string, Buffer, ArrayBuffer, ArrayBufferView or an array of Buffers, got ${describe(data)}`);
   err.code = 'ERR_INVALID_ARG_TYPE';
   throw err;
 }
