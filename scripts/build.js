@@ -174,7 +174,10 @@ function buildFromSource(options = {}) {
         }
       }
     });
+    let settled = false;
     child.on('error', (err) => {
+      // A spawn failure also emits 'close' afterwards; report it once.
+      settled = true;
       clearInterval(heartbeat);
       const message = err.code === 'ENOENT'
         ? `native-ws: cargo was not found (${cargo}). Install a Rust toolchain (https://rustup.rs) and run the install again ` +
@@ -185,6 +188,8 @@ function buildFromSource(options = {}) {
     });
     child.on('close', (code) => {
       clearInterval(heartbeat);
+      if (settled) return;
+      settled = true;
       if (code !== 0) {
         const message = `native-ws: cargo failed (exit code ${code}) after ${seconds()} s; its output is above.`;
         reporter.line(message);
