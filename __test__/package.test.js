@@ -132,6 +132,15 @@ test('with no cargo on PATH the tarball installs from the prebuilt, loads in Com
   assert.equal(ran.stdout.trim(), 'ws-app ok', ran.stderr);
 });
 
+test('installed with --ignore-scripts (or with its script denied), native-ws still loads the prebuilt', () => {
+  const env = envWithoutCargo();
+  const app = freshApp('app-ignore-scripts');
+  const installed = npmInstall(app, env, ['--ignore-scripts']);
+  assert.equal(installed.status, 0, installed.stdout + installed.stderr);
+  const pkg = path.join(app, 'node_modules', 'native-ws');
+  assert.equal(loadIn(app, env), path.join(fs.realpathSync(pkg), PREBUILT));
+});
+
 test('with no cargo and a source build forced, the install fails with one clear message', () => {
   const env = { ...envWithoutCargo(), NATIVE_WS_BUILD_FROM_SOURCE: '1', XDG_CACHE_HOME: path.join(work, 'cache-no-cargo') };
   const app = freshApp('app-no-cargo');
