@@ -149,6 +149,7 @@ function buildFromSource(options = {}) {
   const seconds = () => Math.round((Date.now() - started) / 1000);
   let compiled = 0;
   let last = '';
+  let startedSelf = false;
 
   return new Promise((resolve, reject) => {
     const child = spawn(cargo, args, {
@@ -156,8 +157,17 @@ function buildFromSource(options = {}) {
       env: { ...env, CARGO_TARGET_DIR: targetDir },
       stdio: ['ignore', 'inherit', 'pipe'],
     });
+    let reported = -1;
+    const crates = (n) => `${n} crate${n === 1 ? '' : 's'}`;
     const heartbeat = setInterval(() => {
-      const doing = last ? `${compiled} crates compiled, last ${last}` : 'resolving crates';
+      // Once native-ws itself has started and no crate follows, what is left is
+      // its optimisation and link (LTO), the longest single step.
+      const doing = !last
+        ? 'fetching and resolving crates'
+        : startedSelf && compiled === reported
+          ? `optimizing and linking the addon, ${crates(compiled)} compiled`
+          : `${crates(compiled)} started, latest ${last}`;
+      reported = compiled;
       reporter.line(`native-ws:   still building (${seconds()} s, ${doing})`);
     }, HEARTBEAT_MS);
     let pending = '';
@@ -171,6 +181,7 @@ function buildFromSource(options = {}) {
         if (match) {
           compiled++;
           last = match[1];
+          if (last === 'native-ws') startedSelf = true;
         }
       }
     });
