@@ -28,6 +28,7 @@ class WebSocketServer extends EventEmitter {
    * @param {string} [options.path] accept only this path
    * @param {number} [options.maxPayload] bytes per message, default 100 MiB
    * @param {number} [options.closeTimeout] ms to wait for the peer's close frame, default 30000
+   * @param {number} [options.closeGraceTimeout] ms the peer gets to close TCP once close frames are exchanged and our FIN is sent, default 3000 (0: off)
    * @param {number} [options.handshakeTimeout] with `port`: ms from TCP accept to a complete upgrade request, default 10000 (0: Node's http defaults)
    * @param {boolean} [options.autoPong] answer pings automatically, default true
    * @param {number} [options.idleTimeout] seconds without data before a ping; terminate if the next period is silent too (0: off)

@@ -20,6 +20,7 @@ const {
   EMPTY_BUFFER,
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_CLOSE_GRACE_TIMEOUT,
   kWebSocket,
   NOOP,
 } = require('./constants');
@@ -51,6 +52,8 @@ class WebSocket extends EventEmitter {
     this._closeMessage = EMPTY_BUFFER;
     this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     this._closeTimer = null;
+    this._closeGraceTimeout = DEFAULT_CLOSE_GRACE_TIMEOUT;
+    this._closeGraceTimer = null;
     this._compressor = null;
     this._idleTimeout = 0;
     this._idleTimer = null;
@@ -119,6 +122,7 @@ class WebSocket extends EventEmitter {
    * @param {object} options
    * @param {number} [options.maxPayload]
    * @param {number} [options.closeTimeout]
+   * @param {number} [options.closeGraceTimeout] ms the peer gets to close TCP after our FIN (0: off)
    * @param {boolean} [options.autoPong]
    * @param {number} [options.idleTimeout] seconds of silence before a ping; as long again without a pong terminates
    * @param {number} [options.maxBackpressure] bytes queued for the socket beyond which sends are refused
@@ -134,6 +138,7 @@ class WebSocket extends EventEmitter {
     this._sender = new Sender(socket, { client: !this._isServer });
     if (deflate) this._enableDeflate(deflate);
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
+    if (options.closeGraceTimeout !== undefined) this._closeGraceTimeout = options.closeGraceTimeout;
     if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
     if (options.maxBackpressure) this._maxBackpressure = options.maxBackpressure;
     if (options.backpressurePolicy) this._backpressurePolicy = options.backpressurePolicy;
@@ -208,7 +213,18 @@ class WebSocket extends EventEmitter {
     // Ending twice costs an error object inside Node; skip it.
     if (this._socket.writableEnded) return;
     this._sender.flush();
+    this._socket.once('finish', socketOnFinish);
     this._socket.end();
+  }
+
+  /**
+   * Our FIN is out and nothing more will be read: the peer gets
+   * closeGraceTimeout to close its side (closeTimeout, if sooner, still applies).
+   */
+  _onFinish() {
+    if (this._closeGraceTimeout > 0 && this._closeGraceTimeout < 2 ** 31 && !this._socket.destroyed) {
+      this._closeGraceTimer = setTimeout(destroySocket, this._closeGraceTimeout, this._socket);
+    }
   }
 
   // Receiver handler: a complete message.
@@ -294,6 +310,10 @@ class WebSocket extends EventEmitter {
     if (this._idleTimer) {
       clearTimeout(this._idleTimer);
       this._idleTimer = null;
+    }
+    if (this._closeGraceTimer) {
+      clearTimeout(this._closeGraceTimer);
+      this._closeGraceTimer = null;
     }
     this._receiver.stop();
     this._socket.removeListener('data', socketOnData);
@@ -506,6 +526,14 @@ function socketOnError() {
   this[kWebSocket]._onSocketFailure();
 }
 
+function socketOnFinish() {
+  this[kWebSocket]._onFinish();
+}
+
+function destroySocket(socket) {
+  socket.destroy();
+}
+
 /**
  * A close frame payload for `close(code, reason)`, with argument errors.
  * @param {number} [code]
@@ -566,6 +594,7 @@ function describe(value) {
 const CONNECTION_OPTION_DEFAULTS = {
   maxPayload: DEFAULT_MAX_PAYLOAD,
   closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+  closeGraceTimeout: DEFAULT_CLOSE_GRACE_TIMEOUT,
   autoPong: true,
   idleTimeout: 0,
   maxBackpressure: 0,
@@ -576,14 +605,14 @@ const CONNECTION_OPTION_DEFAULTS = {
  * Checks the per-connection options shared by WebSocketServer and accept()
  * and returns them with defaults filled in.
  * @param {object} options
- * @returns {{ maxPayload: number, closeTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: string }}
+ * @returns {{ maxPayload: number, closeTimeout: number, closeGraceTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: string }}
  */
 function connectionOptions(options) {
   const picked = {};
   for (const name of Object.keys(CONNECTION_OPTION_DEFAULTS)) {
     picked[name] = options[name] === undefined ? CONNECTION_OPTION_DEFAULTS[name] : options[name];
   }
-  for (const name of ['maxPayload', 'closeTimeout', 'idleTimeout', 'maxBackpressure']) {
+  for (const name of ['maxPayload', 'closeTimeout', 'closeGraceTimeout', 'idleTimeout', 'maxBackpressure']) {
     const value = picked[name];
     if (typeof value !== 'number' || Number.isNaN(value)) {
       const err = new TypeError(`${name}: must be a number, got ${describe(value)}`);
