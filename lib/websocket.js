@@ -211,14 +211,19 @@ class WebSocket extends EventEmitter {
     this._socket.end();
   }
 
-  // Receiver handler: a complete message.
+  // Receiver handler: a complete message. binaryType shapes binary messages
+  // only; text always comes as a Buffer, as in ws.
   onMessage(data, isBinary) {
+    if (!isBinary) {
+      this.emit('message', data, false);
+      return;
+    }
     if (this._binaryType === 'arraybuffer') {
       data = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
     } else if (this._binaryType === 'fragments') {
       data = [data];
     }
-    this.emit('message', data, isBinary);
+    this.emit('message', data, true);
   }
 
   // Receiver handler: a ping; answered at once unless autoPong is off.
