@@ -18,7 +18,8 @@ const { addon, call } = require('./native');
 const deflate = require('./permessage-deflate');
 const { CONNECTING, CLOSING, NOOP } = require('./constants');
 
-const PROTOCOL_VERSIONS = [13];
+// 8 is hybi-08 (framing as 13; the origin goes in Sec-WebSocket-Origin), as in ws.
+const PROTOCOL_VERSIONS = [8, 13];
 // RFC 6455 §4.1: a subprotocol is a token (RFC 7230 §3.2.6).
 const SUBPROTOCOL = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
 const DEFAULT_MAX_REDIRECTS = 10;
@@ -68,6 +69,7 @@ function initAsClient(websocket, address, protocols, options) {
   const deflateOptions = deflate.normalizeOptions(options.perMessageDeflate === undefined ? true : options.perMessageDeflate);
 
   const state = {
+    protocolVersion,
     protocols,
     protocolSet,
     options,
@@ -161,10 +163,10 @@ function openRequest(websocket, address, state) {
       setHeader(state.headers, 'Authorization', getHeader(headers, 'authorization'));
     }
   }
-  if (options.origin) setHeader(headers, 'Origin', options.origin);
+  if (options.origin) setHeader(headers, state.protocolVersion < 13 ? 'Sec-WebSocket-Origin' : 'Origin', options.origin);
   setHeader(headers, 'Sec-WebSocket-Extensions', state.deflateOffer);
   setHeader(headers, 'Sec-WebSocket-Protocol', state.protocols.length ? state.protocols.join(',') : undefined);
-  setHeader(headers, 'Sec-WebSocket-Version', '13');
+  setHeader(headers, 'Sec-WebSocket-Version', String(state.protocolVersion));
   setHeader(headers, 'Sec-WebSocket-Key', key);
   setHeader(headers, 'Connection', 'Upgrade');
   setHeader(headers, 'Upgrade', 'websocket');
