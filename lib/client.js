@@ -34,18 +34,15 @@ const kAborted = Symbol('native-ws.aborted');
  * @param {object} [options] see ClientOptions in index.d.ts
  */
 function initAsClient(websocket, address, protocols, options) {
-  if (protocols === undefined) {
-    protocols = [];
-  } else if (!Array.isArray(protocols)) {
-    if (typeof protocols === 'object' && protocols !== null) {
-      options = protocols;
-      protocols = [];
-    } else {
-      protocols = [protocols];
-    }
+  if (typeof protocols === 'object' && protocols !== null && !Array.isArray(protocols)) {
+    options = protocols;
+    protocols = undefined;
   }
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw typeError('options: must be an object');
+  // Without the argument, the `protocols` option (ws 8.22) gives the subprotocols.
+  if (protocols === undefined) protocols = options.protocols === undefined ? [] : options.protocols;
+  if (!Array.isArray(protocols)) protocols = [protocols];
 
   const protocolVersion = options.protocolVersion === undefined ? 13 : options.protocolVersion;
   if (!PROTOCOL_VERSIONS.includes(protocolVersion)) {
@@ -131,6 +128,7 @@ function openRequest(websocket, address, state) {
     socketPath: undefined,
     hostname: undefined,
     protocol: undefined,
+    protocols: undefined,
     timeout: undefined,
     headers,
   };
