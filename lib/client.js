@@ -333,11 +333,12 @@ function abortHandshake(websocket, attempt, message, extra) {
 }
 
 /**
- * 'error' (when someone listens, as everywhere in native-ws) then 'close' with 1006.
+ * 'error' then 'close' with 1006. A client that could not connect says so even
+ * with no 'error' listener: the unhandled 'error' throws, as in ws.
  */
 function emitErrorAndClose(websocket, err) {
   websocket._readyState = CLOSING;
-  if (websocket.listenerCount('error') > 0) websocket.emit('error', err);
+  websocket.emit('error', err);
   websocket._emitClose();
 }
 
