@@ -152,6 +152,19 @@ class WebSocket extends EventEmitter {
   }
 
   /**
+   * ws's name for attaching an upgraded socket, which frameworks call on a
+   * `new WebSocket(null)`: checks the per-connection options as the server
+   * does, keeps a subprotocol set beforehand, and emits 'open' as ws does.
+   * @param {import('stream').Duplex} socket
+   * @param {Buffer} [head] bytes that followed the handshake
+   * @param {object} [options] maxPayload, closeTimeout, autoPong, idleTimeout, …
+   */
+  setSocket(socket, head, options = {}) {
+    this._setSocket(socket, head, connectionOptions(options), this._protocol, undefined);
+    this.emit('open');
+  }
+
+  /**
    * Pings after `ms` without incoming data; terminates when another `ms`
    * passes without any (a pong included). One timer per period, not per chunk.
    */
