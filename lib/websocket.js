@@ -157,6 +157,19 @@ class WebSocket extends EventEmitter {
   }
 
   /**
+   * ws's name for attaching an upgraded socket, which frameworks call on a
+   * `new WebSocket(null)`: checks the per-connection options as the server
+   * does, keeps a subprotocol set beforehand, and emits 'open' as ws does.
+   * @param {import('stream').Duplex} socket
+   * @param {Buffer} [head] bytes that followed the handshake
+   * @param {object} [options] maxPayload, closeTimeout, autoPong, idleTimeout, …
+   */
+  setSocket(socket, head, options = {}) {
+    this._setSocket(socket, head, connectionOptions(options), this._protocol, undefined);
+    this.emit('open');
+  }
+
+  /**
    * Pings after `ms` without incoming data; terminates when another `ms`
    * passes without any (a pong included). One timer per period, not per chunk.
    */
@@ -227,14 +240,19 @@ class WebSocket extends EventEmitter {
     }
   }
 
-  // Receiver handler: a complete message.
+  // Receiver handler: a complete message. binaryType shapes binary messages
+  // only; text always comes as a Buffer, as in ws.
   onMessage(data, isBinary) {
+    if (!isBinary) {
+      this.emit('message', data, false);
+      return;
+    }
     if (this._binaryType === 'arraybuffer') {
       data = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
     } else if (this._binaryType === 'fragments') {
       data = [data];
     }
-    this.emit('message', data, isBinary);
+    this.emit('message', data, true);
   }
 
   // Receiver handler: a ping; answered at once unless autoPong is off.
