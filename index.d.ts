@@ -108,6 +108,12 @@ declare class WebSocket extends EventEmitter {
    */
   send(data: NativeWsSendable, cb?: (err?: Error) => void): void;
   send(data: NativeWsSendable, options: WebSocket.SendOptions, cb?: (err?: Error) => void): void;
+  /**
+   * ws's way to attach an upgraded socket to a `new WebSocket(null)` (as
+   * frameworks do): the per-connection options are checked as the server
+   * checks them, and 'open' is emitted.
+   */
+  setSocket(socket: Duplex, head?: Buffer, options?: WebSocket.ConnectionLimits): void;
   /** Stops reading from the socket. */
   pause(): void;
   resume(): void;
@@ -183,6 +189,8 @@ declare namespace WebSocket {
     maxPayload?: number | undefined;
     /** Milliseconds to wait for the peer's close frame before destroying the socket (default 30000). */
     closeTimeout?: number | undefined;
+    /** Milliseconds the peer gets to close TCP once close frames are exchanged and our FIN is sent (default 3000; 0: off). */
+    closeGraceTimeout?: number | undefined;
     /** Answer pings automatically (default true). */
     autoPong?: boolean | undefined;
     /** Seconds without incoming data before a ping; a second silent period terminates (default 0: off). */
@@ -194,8 +202,10 @@ declare namespace WebSocket {
   }
 
   interface ClientOptions extends SecureContextOptions {
-    /** Only 13 (the default) is supported; anything else throws a RangeError. */
+    /** 13 (the default) or 8 (hybi-08: the origin goes in Sec-WebSocket-Origin); anything else throws a RangeError. */
     protocolVersion?: number | undefined;
+    /** The subprotocols to offer when the `protocols` argument is left out (as in ws 8.22). */
+    protocols?: string | string[] | undefined;
     /** Milliseconds for the whole opening handshake of each request (default: no limit). */
     handshakeTimeout?: number | undefined;
     headers?: OutgoingHttpHeaders | undefined;
@@ -204,6 +214,8 @@ declare namespace WebSocket {
     maxPayload?: number | undefined;
     /** Milliseconds to wait for the peer's close frame (default 30000). */
     closeTimeout?: number | undefined;
+    /** Milliseconds the server gets to close TCP once close frames are exchanged (default 3000; 0: off). */
+    closeGraceTimeout?: number | undefined;
     autoPong?: boolean | undefined;
     /** Offered by default, as in ws; false sends no offer. */
     perMessageDeflate?: boolean | PerMessageDeflateOptions | undefined;
@@ -291,6 +303,8 @@ declare namespace WebSocket {
     backlog?: number | undefined;
     server?: HTTPServer<U> | HTTPSServer<U> | undefined;
     noServer?: boolean | undefined;
+    /** With `port`: milliseconds from TCP accept to a complete upgrade request, else 408 and dropped (default 10000; 0: Node's http limits only). */
+    handshakeTimeout?: number | undefined;
     /** Accept only upgrades to this path. */
     path?: string | undefined;
     clientTracking?: boolean | undefined;

@@ -43,7 +43,7 @@ try {
 
 // accept() on a raw net server with the limit and backpressure options; a
 // 'fragments' client echoes its Buffer[] message straight back.
-const limits: ConnectionLimits = { maxPayload: 1 << 16, idleTimeout: 30, maxBackpressure: 1 << 20, backpressurePolicy: 'drop' };
+const limits: ConnectionLimits = { maxPayload: 1 << 16, idleTimeout: 30, maxBackpressure: 1 << 20, backpressurePolicy: 'drop', closeGraceTimeout: 1000 };
 const acceptOptions: AcceptOptions = { ...limits, handshakeTimeout: 5000, maxHeaderBytes: 8192 };
 const rawServer = net.createServer((socket) => {
   const ws = accept(socket, acceptOptions);
@@ -63,7 +63,12 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => rawServer.listen(0, '127.0.0.1', () => resolve()));
   const address = rawServer.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  const client = new NamedWebSocket(`ws://127.0.0.1:${address.port}/raw`);
+  // A server on a port with its own handshake limit, created and closed.
+  const portServer = new ServerClass({ port: 0, host: '127.0.0.1', handshakeTimeout: 5000, closeGraceTimeout: 1000, ...limits });
+  await new Promise<void>((resolve) => portServer.close(() => resolve()));
+
+  const client = new NamedWebSocket(`ws://127.0.0.1:${address.port}/raw`, { protocols: [], closeGraceTimeout: 1000, handshakeTimeout: 5000 });
+  assert.equal(typeof client.setSocket, 'function');
   client.binaryType = 'fragments';
   const messages: RawData[] = [];
   const got = (count: number) =>
