@@ -56,6 +56,14 @@ declare class WebSocket extends EventEmitter {
   pause(): void;
   resume(): void;
 
+  /** Topics (server-side sockets with a hub): true if it was not subscribed yet; a bad topic throws TypeError/RangeError. */
+  subscribe(topic: string): boolean;
+  /** True if it was subscribed. */
+  unsubscribe(topic: string): boolean;
+  isSubscribed(topic: string): boolean;
+  /** The topics this socket is subscribed to (left all at once when it closes). */
+  readonly topics: string[];
+
   addEventListener(type: 'open', listener: (event: WebSocket.Event) => void, options?: { once?: boolean }): void;
   addEventListener(type: 'message', listener: (event: WebSocket.MessageEvent) => void, options?: { once?: boolean }): void;
   addEventListener(type: 'close', listener: (event: WebSocket.CloseEvent) => void, options?: { once?: boolean }): void;
@@ -137,6 +145,8 @@ declare namespace WebSocket {
           info: VerifyClientInfo,
           callback: (res: boolean, code?: number, message?: string, headers?: Record<string, string | number>) => void
         ) => void);
+    /** Carries publishes to and from other processes, e.g. redisBackplane({ url }). */
+    backplane?: Backplane;
   }
 
   class WebSocketServer extends EventEmitter {
@@ -152,6 +162,11 @@ declare namespace WebSocket {
       callback: (client: WebSocket, request: IncomingMessage) => void
     ): void;
     shouldHandle(request: IncomingMessage): boolean;
+    /** The topics of this server's sockets. */
+    readonly topics: Topics;
+    /** Sends to the subscribers of `topic` (and, with a backplane, to the other processes); returns the local recipients. */
+    publish(topic: string, data: SendData, options?: PublishOptions): number;
+    subscriberCount(topic: string): number;
 
     on(event: 'connection', listener: (this: WebSocketServer, socket: WebSocket, request: IncomingMessage) => void): this;
     on(event: 'error', listener: (this: WebSocketServer, error: Error) => void): this;
@@ -175,7 +190,71 @@ declare namespace WebSocket {
     autoPong?: boolean;
     handleProtocols?: (protocols: Set<string>, request: AcceptedRequest) => string | false;
     verifyClient?: (info: { origin: string | undefined; secure: boolean; req: AcceptedRequest }) => boolean;
+    /** The hub for ws.subscribe()/publish() on accepted sockets. */
+    topics?: Topics;
   }
+
+  interface PublishOptions {
+    /** Default: true unless `data` is a string. */
+    binary?: boolean;
+    /** Default true: compressed for subscribers with permessage-deflate (above its threshold). */
+    compress?: boolean;
+  }
+
+  /** What a Topics hub needs from a transport to other processes (see README, "Backplane interface"). */
+  interface Backplane {
+    /** Unique per instance; a backplane drops its own messages by it. */
+    readonly id: string;
+    start(deliver: (topic: string, payload: Buffer, binary: boolean) => void): Promise<void> | void;
+    stop(): Promise<void> | void;
+    subscribe(topic: string): Promise<void> | void;
+    unsubscribe(topic: string): Promise<void> | void;
+    /** Must not throw or block while the transport is away. */
+    publish(topic: string, payload: Buffer, binary: boolean): void;
+  }
+
+  /** Topics and their subscribers, with frame-once publish. */
+  class Topics {
+    constructor(options?: { backplane?: Backplane });
+    readonly backplane: Backplane | null;
+    /** Topics with at least one local subscriber. */
+    readonly topics: string[];
+    publish(topic: string, data: SendData, options?: PublishOptions): number;
+    subscriberCount(topic: string): number;
+    /** Resolves once the backplane's pending subscribe/unsubscribe calls are done. */
+    synced(): Promise<void>;
+    /** Stops the backplane. */
+    close(): Promise<void>;
+  }
+
+  interface RedisBackplaneOptions {
+    /** e.g. redis://127.0.0.1:6379: the backplane opens (and closes) its two connections. */
+    url?: string;
+    /** A node-redis client to publish with; a duplicate of it subscribes. Left open by stop(). */
+    client?: any;
+    /** Channel name prefix (default 'native-ws:'); one channel per topic. */
+    prefix?: string;
+    /** Publishes held while Redis is away (default 1000; the oldest are dropped first; 0: none). */
+    maxQueued?: number;
+  }
+
+  class RedisBackplane extends EventEmitter implements Backplane {
+    readonly id: string;
+    /** Whether publishes go to Redis now (false: they wait in the queue). */
+    readonly connected: boolean;
+    readonly stats: { published: number; queued: number; dropped: number; failed: number; received: number };
+    start(deliver: (topic: string, payload: Buffer, binary: boolean) => void): Promise<void>;
+    stop(): Promise<void>;
+    subscribe(topic: string): Promise<void>;
+    unsubscribe(topic: string): Promise<void>;
+    publish(topic: string, payload: Buffer, binary: boolean): void;
+    on(event: 'error', listener: (err: Error) => void): this;
+    on(event: 'ready', listener: () => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
+
+  /** A backplane on Redis pub/sub (needs `npm install redis`). */
+  function redisBackplane(options: RedisBackplaneOptions): RedisBackplane;
 
   /** permessage-deflate settings (RFC 7692), as ws's `perMessageDeflate` object. */
   interface PerMessageDeflateOptions {

@@ -303,3 +303,46 @@ test('Topics with a Redis backplane in one process: two hubs exchange messages, 
     for (const server of servers) server.close();
   }
 });
+
+test('examples/cluster.js: clients on different workers get each other\'s publishes through Redis', async () => {
+  const { spawn } = require('node:child_process');
+  const { freePort } = require('./redis-helpers');
+  const port = await freePort();
+  const primary = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'cluster.js')], {
+    env: { ...process.env, PORT: String(port), WORKERS: '2', REDIS_URL: redis.url },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  primary.stdout.on('data', (chunk) => (output += chunk));
+  try {
+    const deadline = Date.now() + 15000;
+    while ((output.match(/listening/g) || []).length < 2) {
+      if (Date.now() > deadline) throw new Error(`the workers did not start: ${output}`);
+      await sleep(50);
+    }
+    // Connect until two clients sit on different workers (each says which).
+    const byWorker = new Map();
+    while (byWorker.size < 2) {
+      if (Date.now() > deadline) throw new Error('every connection went to the same worker');
+      const c = await client(port);
+      clients.push(c);
+      const hello = await c.waitFor((m) => m.text && m.text.startsWith('worker '), 5000, 'the greeting');
+      const pid = hello.text.split(':')[0];
+      if (!byWorker.has(pid)) byWorker.set(pid, c);
+      else c.ws.terminate();
+    }
+    const [first, second] = [...byWorker.values()];
+    // The second worker's Redis subscription may still be on its way: retry.
+    let n = 0;
+    while (!second.received.some((m) => m.text && m.text.startsWith('ping '))) {
+      if (Date.now() > deadline) throw new Error('a publish on one worker never reached the other');
+      first.ws.send(`ping ${n++}`);
+      await sleep(100);
+    }
+    second.ws.send('pong');
+    await first.waitFor((m) => m.text === 'pong', 5000, 'the other worker\'s publish');
+  } finally {
+    primary.kill('SIGTERM');
+    await new Promise((resolve) => (primary.exitCode !== null ? resolve() : primary.once('exit', resolve)));
+  }
+});

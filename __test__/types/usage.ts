@@ -28,3 +28,22 @@ for (const event of parser.push(encodeFrame({ payload: 'hi', mask: true }))) {
 const frame = decodeFrame(Buffer.alloc(2));
 if (frame) console.log(frame.opcode, frame.bytesUsed);
 console.log(decodeClose(encodeClose(1000, 'bye')).reason, acceptKey('x'));
+
+// Topics, frame-once publish and a Redis backplane.
+import { Topics, redisBackplane } from '../../index';
+const backplane = redisBackplane({ url: 'redis://127.0.0.1:6379', maxQueued: 100 });
+backplane.on('error', (err: Error) => console.log(err.message, backplane.stats.dropped, backplane.connected));
+const hubbed = new WebSocketServer({ port: 0, backplane });
+hubbed.on('connection', (ws) => {
+  const fresh: boolean = ws.subscribe('room');
+  console.log(fresh, ws.isSubscribed('room'), ws.topics.length, ws.unsubscribe('room'));
+  const recipients: number = hubbed.publish('room', 'hello', { binary: false, compress: true });
+  console.log(recipients, hubbed.subscriberCount('room'), hubbed.topics.topics);
+});
+const hub = new Topics();
+net.createServer((socket) => {
+  const ws = accept(socket, { topics: hub });
+  ws.on('open', () => ws.subscribe('news'));
+});
+hub.publish('news', Buffer.from([1, 2, 3]));
+hub.synced().then(() => hub.close());
