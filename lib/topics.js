@@ -82,11 +82,17 @@ class Topics {
     this._backplane = options.backplane === undefined || options.backplane === null ? null : checkBackplane(options.backplane);
     // Backplane subscribe/unsubscribe calls not finished yet.
     this._pending = new Set();
-    this._started = null;
     this._stopped = false;
     if (this._backplane !== null) {
       const deliver = (topic, payload, binary) => this._deliverLocally(topic, payload, !!binary, true);
-      this._started = this._track(Promise.resolve().then(() => this._backplane.start(deliver)));
+      // Started at once, so that it exists before any subscribe() reaches it.
+      let started;
+      try {
+        started = Promise.resolve(this._backplane.start(deliver));
+      } catch (err) {
+        started = Promise.reject(err);
+      }
+      this._track(started);
     }
   }
 
