@@ -342,3 +342,38 @@ test('the server\'s close() stops the hub\'s backplane; a hub works with any obj
   await wss.topics.synced();
   assert.deepEqual(calls, ['start', 'subscribe a', 'subscribe b', 'publish a 6869 false', 'unsubscribe a', 'unsubscribe b', 'stop']);
 });
+
+test('Sender#sendFrame: ready frames keep their place among framed sends, large payloads included; the callback follows the write', async () => {
+  const { Duplex } = require('node:stream');
+  const written = [];
+  const socket = new Duplex({
+    read() {},
+    write(chunk, encoding, cb) {
+      written.push(Buffer.from(chunk));
+      cb();
+    },
+  });
+  const sender = new Sender(socket);
+  const ready = (text) => lib.encodeFrame({ opcode: OP.TEXT, payload: text });
+  const large = Buffer.alloc(20000, 7); // over the merge limit: written by reference
+  const calls = [];
+  sender.sendFrame([ready('r1'), ready('r2')], () => calls.push('ready'));
+  sender.frame(Buffer.from('f1'), OP.BINARY, true, false);
+  sender.sendFrame([ready('r3')]);
+  sender.frame(large, OP.BINARY, true, false, () => calls.push('large'));
+  sender.sendFrame([ready('r4')]);
+  sender.frame('f2', OP.TEXT, true, false);
+  assert.equal(sender.pendingBytes, 4 * 4 + 4 + (4 + 20000) + 4);
+  await new Promise((resolve) => setImmediate(resolve));
+  const reader = new (require('./helpers').FrameReader)();
+  reader.push(Buffer.concat(written));
+  assert.deepEqual(reader.frames.map((f) => (f.payload.length > 100 ? `large ${f.payload.length}` : f.payload.toString())),
+    ['r1', 'r2', 'f1', 'r3', 'large 20000', 'r4', 'f2']);
+  assert.deepEqual(calls.sort(), ['large', 'ready']);
+  assert.equal(sender.pendingBytes, 0);
+  // Ready frames alone: no slab and no native call.
+  written.length = 0;
+  sender.sendFrame([ready('only')]);
+  sender.flush();
+  assert.deepEqual(written.map((b) => b.subarray(2).toString()), ['only']);
+});
