@@ -10,7 +10,7 @@ const path = require('node:path');
 const { fork, spawnSync } = require('node:child_process');
 const WS = require('ws');
 
-const { lib } = require('./helpers');
+const { lib, withTimeout } = require('./helpers');
 const { startRedis, checkRedisServer } = require('./redis-helpers');
 
 const SERVER = path.join(__dirname, 'fixtures', 'redis-topic-server.js');
@@ -344,5 +344,39 @@ test('examples/cluster.js: clients on different workers get each other\'s publis
   } finally {
     primary.kill('SIGTERM');
     await new Promise((resolve) => (primary.exitCode !== null ? resolve() : primary.once('exit', resolve)));
+  }
+});
+
+test('closing a hub while Redis is away does not wait for it; local delivery works meanwhile', async () => {
+  const net = require('node:net');
+  const own = await startRedis();
+  const backplane = lib.redisBackplane({ url: own.url });
+  const errors = [];
+  backplane.on('error', (err) => errors.push(err));
+  const hub = new lib.Topics({ backplane });
+  const server = net.createServer((socket) => {
+    const ws = lib.accept(socket, { topics: hub });
+    ws.on('open', () => ws.subscribe('before'));
+  });
+  try {
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const c = await client(server.address().port);
+    clients.push(c);
+    while (hub.subscriberCount('before') === 0) await sleep(10);
+    await hub.synced();
+    await own.kill();
+    while (backplane.connected) await sleep(20);
+    // A subscription that cannot reach Redis now stays pending…
+    const [ws] = [...hub._subscribers.get('before')];
+    ws.subscribe('during');
+    assert.equal(hub.publish('during', 'local'), 1);
+    await c.waitFor((m) => m.text === 'local', 5000, 'local delivery during the outage');
+    assert.equal(backplane.stats.queued, 1);
+    // …and close() does not wait for it.
+    await withTimeout(hub.close(), 5000, 'close() while Redis is away');
+    assert.equal(hub.publish('during', 'still local'), 1, 'local delivery goes on after the backplane stopped');
+  } finally {
+    server.close();
+    await own.kill();
   }
 });

@@ -217,10 +217,16 @@ class RedisBackplane extends EventEmitter {
   }
 }
 
+// Closes gracefully when connected; while Redis is away, at once (what is
+// waiting for the connection fails instead of holding stop() up).
 function closeClient(client) {
+  if (!client.isReady && typeof client.destroy === 'function') {
+    if (client.isOpen) client.destroy();
+    return Promise.resolve();
+  }
   const close = typeof client.close === 'function' ? client.close : client.quit;
   return Promise.resolve(close.call(client)).catch(() => {
-    if (typeof client.destroy === 'function') client.destroy();
+    if (typeof client.destroy === 'function' && client.isOpen) client.destroy();
   });
 }
 

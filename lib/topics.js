@@ -148,13 +148,13 @@ class Topics {
   }
 
   /**
-   * Stops the backplane (the server's close() does it). Subscriptions stay.
+   * Stops the backplane (the server's close() does it), without waiting for
+   * calls still pending on it. Local subscriptions stay.
    * @returns {Promise<void>}
    */
   async close() {
     if (this._backplane === null || this._stopped) return;
     this._stopped = true;
-    await this.synced();
     await this._backplane.stop();
   }
 
