@@ -134,6 +134,10 @@ declare namespace WebSocket {
     maxPayload?: number;
     /** Milliseconds to wait for the peer's close frame (default 30000). */
     closeTimeout?: number;
+    /** Milliseconds the peer gets to close TCP once close frames are exchanged and our FIN is sent (default 3000; 0: off). */
+    closeGraceTimeout?: number;
+    /** With `port`: milliseconds from TCP accept to a complete upgrade request, else 408 and dropped (default 10000; 0: Node's http limits only). */
+    handshakeTimeout?: number;
     autoPong?: boolean;
     clientTracking?: boolean;
     /** Not supported yet: must be false or absent. */
@@ -183,6 +187,8 @@ declare namespace WebSocket {
   interface AcceptOptions {
     maxPayload?: number;
     closeTimeout?: number;
+    /** Milliseconds the peer gets to close TCP after the closing handshake (default 3000; 0: off). */
+    closeGraceTimeout?: number;
     /** Milliseconds to receive the whole request (default 10000; 0: no limit). */
     handshakeTimeout?: number;
     /** Request header block limit in bytes (default 16 KiB); over it the answer is 431. */
@@ -281,6 +287,8 @@ declare namespace WebSocket {
     maxPayload?: number;
     /** Milliseconds to wait for the peer's close frame (default 30000). */
     closeTimeout?: number;
+    /** Milliseconds the peer gets to close TCP once close frames are exchanged and our FIN is sent (default 3000; 0: off). */
+    closeGraceTimeout?: number;
     autoPong?: boolean;
     /** Offered by default, as in ws; false sends no offer. */
     perMessageDeflate?: boolean | PerMessageDeflateOptions;

@@ -18,7 +18,8 @@ const { addon, call } = require('./native');
 const deflate = require('./permessage-deflate');
 const { CONNECTING, CLOSING, NOOP } = require('./constants');
 
-const PROTOCOL_VERSIONS = [13];
+// 8 is hybi-08 (framing as 13; the origin goes in Sec-WebSocket-Origin), as in ws.
+const PROTOCOL_VERSIONS = [8, 13];
 // RFC 6455 §4.1: a subprotocol is a token (RFC 7230 §3.2.6).
 const SUBPROTOCOL = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
 const DEFAULT_MAX_REDIRECTS = 10;
@@ -33,18 +34,15 @@ const kAborted = Symbol('native-ws.aborted');
  * @param {object} [options] see ClientOptions in index.d.ts
  */
 function initAsClient(websocket, address, protocols, options) {
-  if (protocols === undefined) {
-    protocols = [];
-  } else if (!Array.isArray(protocols)) {
-    if (typeof protocols === 'object' && protocols !== null) {
-      options = protocols;
-      protocols = [];
-    } else {
-      protocols = [protocols];
-    }
+  if (typeof protocols === 'object' && protocols !== null && !Array.isArray(protocols)) {
+    options = protocols;
+    protocols = undefined;
   }
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') throw typeError('options: must be an object');
+  // Without the argument, the `protocols` option (ws 8.22) gives the subprotocols.
+  if (protocols === undefined) protocols = options.protocols === undefined ? [] : options.protocols;
+  if (!Array.isArray(protocols)) protocols = [protocols];
 
   const protocolVersion = options.protocolVersion === undefined ? 13 : options.protocolVersion;
   if (!PROTOCOL_VERSIONS.includes(protocolVersion)) {
@@ -68,6 +66,7 @@ function initAsClient(websocket, address, protocols, options) {
   const deflateOptions = deflate.normalizeOptions(options.perMessageDeflate === undefined ? true : options.perMessageDeflate);
 
   const state = {
+    protocolVersion,
     protocols,
     protocolSet,
     options,
@@ -129,6 +128,7 @@ function openRequest(websocket, address, state) {
     socketPath: undefined,
     hostname: undefined,
     protocol: undefined,
+    protocols: undefined,
     timeout: undefined,
     headers,
   };
@@ -161,10 +161,10 @@ function openRequest(websocket, address, state) {
       setHeader(state.headers, 'Authorization', getHeader(headers, 'authorization'));
     }
   }
-  if (options.origin) setHeader(headers, 'Origin', options.origin);
+  if (options.origin) setHeader(headers, state.protocolVersion < 13 ? 'Sec-WebSocket-Origin' : 'Origin', options.origin);
   setHeader(headers, 'Sec-WebSocket-Extensions', state.deflateOffer);
   setHeader(headers, 'Sec-WebSocket-Protocol', state.protocols.length ? state.protocols.join(',') : undefined);
-  setHeader(headers, 'Sec-WebSocket-Version', '13');
+  setHeader(headers, 'Sec-WebSocket-Version', String(state.protocolVersion));
   setHeader(headers, 'Sec-WebSocket-Key', key);
   setHeader(headers, 'Connection', 'Upgrade');
   setHeader(headers, 'Upgrade', 'websocket');
@@ -333,11 +333,12 @@ function abortHandshake(websocket, attempt, message, extra) {
 }
 
 /**
- * 'error' (when someone listens, as everywhere in native-ws) then 'close' with 1006.
+ * 'error' then 'close' with 1006. A client that could not connect says so even
+ * with no 'error' listener: the unhandled 'error' throws, as in ws.
  */
 function emitErrorAndClose(websocket, err) {
   websocket._readyState = CLOSING;
-  if (websocket.listenerCount('error') > 0) websocket.emit('error', err);
+  websocket.emit('error', err);
   websocket._emitClose();
 }
 

@@ -8,13 +8,15 @@ const { addon } = require('./native');
 const { WebSocket, connectionOptions } = require('./websocket');
 const { abortHandshake, selectProtocol, acceptLines, joinLines, acceptResponse } = require('./upgrade');
 const deflate = require('./permessage-deflate');
-const { DEFAULT_MAX_PAYLOAD, DEFAULT_CLOSE_TIMEOUT, kWebSocket } = require('./constants');
+const { DEFAULT_MAX_PAYLOAD, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, kWebSocket } = require('./constants');
 const { Topics } = require('./topics');
 
 const NO_PROTOCOLS = [];
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
+// On a socket of the server created for `port`: its handshakeTimeout timer.
+const kHandshakeTimer = Symbol('native-ws.handshakeTimer');
 
 class WebSocketServer extends EventEmitter {
   /**
@@ -27,6 +29,8 @@ class WebSocketServer extends EventEmitter {
    * @param {string} [options.path] accept only this path
    * @param {number} [options.maxPayload] bytes per message, default 100 MiB
    * @param {number} [options.closeTimeout] ms to wait for the peer's close frame, default 30000
+   * @param {number} [options.closeGraceTimeout] ms the peer gets to close TCP once close frames are exchanged and our FIN is sent, default 3000 (0: off)
+   * @param {number} [options.handshakeTimeout] with `port`: ms from TCP accept to a complete upgrade request, default 10000 (0: Node's http defaults)
    * @param {boolean} [options.autoPong] answer pings automatically, default true
    * @param {number} [options.idleTimeout] seconds without data before a ping; terminate if the next period is silent too (0: off)
    * @param {number} [options.maxBackpressure] bytes queued per connection beyond which send() is refused (0: no limit)
@@ -46,6 +50,7 @@ class WebSocketServer extends EventEmitter {
     options = {
       maxPayload: DEFAULT_MAX_PAYLOAD,
       closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+      handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT,
       autoPong: true,
       clientTracking: true,
       perMessageDeflate: false,
@@ -63,6 +68,7 @@ class WebSocketServer extends EventEmitter {
     if (modes !== 1) {
       throw typeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
+    checkNumber(options.handshakeTimeout, 'handshakeTimeout', 0);
     this._connectionOptions = connectionOptions(options);
     this._deflateOptions = deflate.normalizeOptions(options.perMessageDeflate);
     /** The topics of this server's sockets (lib/topics.js). */
@@ -74,6 +80,9 @@ class WebSocketServer extends EventEmitter {
         res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
         res.end(body);
       });
+      const limit = options.handshakeTimeout;
+      // Beyond 2^31-1 ms setTimeout would fire at once: treat such a limit as none.
+      if (limit > 0 && limit < 2 ** 31) this._server.on('connection', (socket) => armHandshakeTimer(socket, limit));
       this._server.listen(options.port, options.host, options.backlog, callback);
     } else if (options.server) {
       this._server = options.server;
@@ -83,6 +92,7 @@ class WebSocketServer extends EventEmitter {
         listening: this.emit.bind(this, 'listening'),
         error: this.emit.bind(this, 'error'),
         upgrade: (req, socket, head) => {
+          if (socket[kHandshakeTimer] !== undefined) disarmHandshakeTimer(socket);
           this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
         },
       });
@@ -281,6 +291,33 @@ function attachToServer(server, map) {
   return function removeListeners() {
     for (const event of Object.keys(map)) server.removeListener(event, map[event]);
   };
+}
+
+// The server created for `port` drops a connection that has not sent a complete
+// upgrade request within handshakeTimeout of its accept. Node's headersTimeout
+// alone is not enough: it restarts at a request's first byte and is checked only
+// every connectionsCheckingInterval, so a slow client holds on twice as long or more.
+function armHandshakeTimer(socket, ms) {
+  socket[kHandshakeTimer] = setTimeout(handshakeTimedOut, ms, socket);
+  socket.on('close', handshakeTimerOnClose);
+}
+
+function disarmHandshakeTimer(socket) {
+  clearTimeout(socket[kHandshakeTimer]);
+  socket[kHandshakeTimer] = undefined;
+  socket.removeListener('close', handshakeTimerOnClose);
+}
+
+function handshakeTimerOnClose() {
+  disarmHandshakeTimer(this);
+}
+
+function handshakeTimedOut(socket) {
+  disarmHandshakeTimer(socket);
+  // A 408 unless a response is still being written (as Node's request timeout);
+  // destroyed at once, not after 'finish', which a client that does not read could hold back.
+  if (socket.writable && socket.writableLength === 0) socket.write(addon.errorResponse(408, 'Request Timeout'));
+  socket.destroy();
 }
 
 function emitClose(server) {

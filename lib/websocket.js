@@ -20,6 +20,7 @@ const {
   EMPTY_BUFFER,
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_CLOSE_GRACE_TIMEOUT,
   kWebSocket,
   NOOP,
 } = require('./constants');
@@ -51,6 +52,8 @@ class WebSocket extends EventEmitter {
     this._closeMessage = EMPTY_BUFFER;
     this._closeTimeout = DEFAULT_CLOSE_TIMEOUT;
     this._closeTimer = null;
+    this._closeGraceTimeout = DEFAULT_CLOSE_GRACE_TIMEOUT;
+    this._closeGraceTimer = null;
     this._compressor = null;
     this._idleTimeout = 0;
     this._idleTimer = null;
@@ -123,6 +126,7 @@ class WebSocket extends EventEmitter {
    * @param {object} options
    * @param {number} [options.maxPayload]
    * @param {number} [options.closeTimeout]
+   * @param {number} [options.closeGraceTimeout] ms the peer gets to close TCP after our FIN (0: off)
    * @param {boolean} [options.autoPong]
    * @param {number} [options.idleTimeout] seconds of silence before a ping; as long again without a pong terminates
    * @param {number} [options.maxBackpressure] bytes queued for the socket beyond which sends are refused
@@ -138,6 +142,7 @@ class WebSocket extends EventEmitter {
     this._sender = new Sender(socket, { client: !this._isServer });
     if (deflate) this._enableDeflate(deflate);
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
+    if (options.closeGraceTimeout !== undefined) this._closeGraceTimeout = options.closeGraceTimeout;
     if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
     if (options.maxBackpressure) this._maxBackpressure = options.maxBackpressure;
     if (options.backpressurePolicy) this._backpressurePolicy = options.backpressurePolicy;
@@ -153,6 +158,19 @@ class WebSocket extends EventEmitter {
     socket.on('error', socketOnError);
     this._readyState = OPEN;
     if (options.idleTimeout > 0) this._startHeartbeat(options.idleTimeout * 1000);
+  }
+
+  /**
+   * ws's name for attaching an upgraded socket, which frameworks call on a
+   * `new WebSocket(null)`: checks the per-connection options as the server
+   * does, keeps a subprotocol set beforehand, and emits 'open' as ws does.
+   * @param {import('stream').Duplex} socket
+   * @param {Buffer} [head] bytes that followed the handshake
+   * @param {object} [options] maxPayload, closeTimeout, autoPong, idleTimeout, …
+   */
+  setSocket(socket, head, options = {}) {
+    this._setSocket(socket, head, connectionOptions(options), this._protocol, undefined);
+    this.emit('open');
   }
 
   /**
@@ -212,17 +230,33 @@ class WebSocket extends EventEmitter {
     // Ending twice costs an error object inside Node; skip it.
     if (this._socket.writableEnded) return;
     this._sender.flush();
+    this._socket.once('finish', socketOnFinish);
     this._socket.end();
   }
 
-  // Receiver handler: a complete message.
+  /**
+   * Our FIN is out and nothing more will be read: the peer gets
+   * closeGraceTimeout to close its side (closeTimeout, if sooner, still applies).
+   */
+  _onFinish() {
+    if (this._closeGraceTimeout > 0 && this._closeGraceTimeout < 2 ** 31 && !this._socket.destroyed) {
+      this._closeGraceTimer = setTimeout(destroySocket, this._closeGraceTimeout, this._socket);
+    }
+  }
+
+  // Receiver handler: a complete message. binaryType shapes binary messages
+  // only; text always comes as a Buffer, as in ws.
   onMessage(data, isBinary) {
+    if (!isBinary) {
+      this.emit('message', data, false);
+      return;
+    }
     if (this._binaryType === 'arraybuffer') {
       data = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
     } else if (this._binaryType === 'fragments') {
       data = [data];
     }
-    this.emit('message', data, isBinary);
+    this.emit('message', data, true);
   }
 
   // Receiver handler: a ping; answered at once unless autoPong is off.
@@ -298,6 +332,10 @@ class WebSocket extends EventEmitter {
     if (this._idleTimer) {
       clearTimeout(this._idleTimer);
       this._idleTimer = null;
+    }
+    if (this._closeGraceTimer) {
+      clearTimeout(this._closeGraceTimer);
+      this._closeGraceTimer = null;
     }
     this._receiver.stop();
     this._socket.removeListener('data', socketOnData);
@@ -511,6 +549,14 @@ function socketOnError() {
   this[kWebSocket]._onSocketFailure();
 }
 
+function socketOnFinish() {
+  this[kWebSocket]._onFinish();
+}
+
+function destroySocket(socket) {
+  socket.destroy();
+}
+
 /**
  * A close frame payload for `close(code, reason)`, with argument errors.
  * @param {number} [code]
@@ -571,6 +617,7 @@ function describe(value) {
 const CONNECTION_OPTION_DEFAULTS = {
   maxPayload: DEFAULT_MAX_PAYLOAD,
   closeTimeout: DEFAULT_CLOSE_TIMEOUT,
+  closeGraceTimeout: DEFAULT_CLOSE_GRACE_TIMEOUT,
   autoPong: true,
   idleTimeout: 0,
   maxBackpressure: 0,
@@ -581,14 +628,14 @@ const CONNECTION_OPTION_DEFAULTS = {
  * Checks the per-connection options shared by WebSocketServer and accept()
  * and returns them with defaults filled in.
  * @param {object} options
- * @returns {{ maxPayload: number, closeTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: string }}
+ * @returns {{ maxPayload: number, closeTimeout: number, closeGraceTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: string }}
  */
 function connectionOptions(options) {
   const picked = {};
   for (const name of Object.keys(CONNECTION_OPTION_DEFAULTS)) {
     picked[name] = options[name] === undefined ? CONNECTION_OPTION_DEFAULTS[name] : options[name];
   }
-  for (const name of ['maxPayload', 'closeTimeout', 'idleTimeout', 'maxBackpressure']) {
+  for (const name of ['maxPayload', 'closeTimeout', 'closeGraceTimeout', 'idleTimeout', 'maxBackpressure']) {
     const value = picked[name];
     if (typeof value !== 'number' || Number.isNaN(value)) {
       const err = new TypeError(`${name}: must be a number, got ${describe(value)}`);

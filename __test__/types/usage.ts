@@ -13,9 +13,11 @@ wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
   console.log(state, req.url);
 });
 wss.close();
+new WebSocketServer({ port: 0, handshakeTimeout: 5000, closeGraceTimeout: 1000 }).close();
+new WebSocket('ws://127.0.0.1:1', { closeGraceTimeout: 1000 }).terminate();
 
 net.createServer((socket) => {
-  const ws = accept(socket, { handshakeTimeout: 5000 });
+  const ws = accept(socket, { handshakeTimeout: 5000, closeGraceTimeout: 1000 });
   ws.on('open', (req) => console.log(req.url));
   ws.onmessage = (event) => console.log(event.data);
 });
