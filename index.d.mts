@@ -20,6 +20,9 @@ export import decodeFrame = WebSocket.decodeFrame;
 export import encodeClose = WebSocket.encodeClose;
 export import decodeClose = WebSocket.decodeClose;
 export import FrameParser = WebSocket.FrameParser;
+export import Topics = WebSocket.Topics;
+export import redisBackplane = WebSocket.redisBackplane;
+export type RedisBackplane = WebSocket.RedisBackplane;
 export declare const CONNECTING: typeof WebSocket.CONNECTING;
 export declare const OPEN: typeof WebSocket.OPEN;
 export declare const CLOSING: typeof WebSocket.CLOSING;
@@ -50,6 +53,9 @@ export import UpgradeRequest = WebSocket.UpgradeRequest;
 export import Frame = WebSocket.Frame;
 export import DecodedFrame = WebSocket.DecodedFrame;
 export import ParsedEvent = WebSocket.ParsedEvent;
+export import PublishOptions = WebSocket.PublishOptions;
+export import Backplane = WebSocket.Backplane;
+export import RedisBackplaneOptions = WebSocket.RedisBackplaneOptions;
 
 // `import { WebSocket } from 'native-ws'` is the same class as the default export.
 export { WebSocket };

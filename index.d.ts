@@ -118,6 +118,14 @@ declare class WebSocket extends EventEmitter {
   pause(): void;
   resume(): void;
 
+  /** Topics (server-side sockets with a hub): true if it was not subscribed yet; a bad topic throws TypeError/RangeError. */
+  subscribe(topic: string): boolean;
+  /** True if it was subscribed. */
+  unsubscribe(topic: string): boolean;
+  isSubscribed(topic: string): boolean;
+  /** The topics this socket is subscribed to (left all at once when it closes). */
+  readonly topics: string[];
+
   addEventListener<K extends keyof WebSocket.WebSocketEventMap>(
     type: K,
     listener: ((event: WebSocket.WebSocketEventMap[K]) => void) | { handleEvent(event: WebSocket.WebSocketEventMap[K]): void },
@@ -313,6 +321,8 @@ declare namespace WebSocket {
     /** Picks a subprotocol from the client's offer; without it the first offer is chosen, as in ws 8. */
     handleProtocols?: (protocols: Set<string>, request: InstanceType<U>) => string | false;
     verifyClient?: VerifyClientCallbackAsync<InstanceType<U>> | VerifyClientCallbackSync<InstanceType<U>> | undefined;
+    /** Carries publishes to and from other processes, e.g. redisBackplane({ url }). */
+    backplane?: Backplane | undefined;
   }
 
   interface AddressInfo {
@@ -342,6 +352,11 @@ declare namespace WebSocket {
       callback: (client: InstanceType<T>, request: InstanceType<U>) => void
     ): void;
     shouldHandle(request: InstanceType<U>): boolean;
+    /** The topics of this server's sockets. */
+    readonly topics: Topics;
+    /** Sends to the subscribers of `topic` (and, with a backplane, to the other processes); returns the local recipients. */
+    publish(topic: string, data: NativeWsSendable, options?: PublishOptions): number;
+    subscriberCount(topic: string): number;
 
     on<K extends keyof NativeWsServerEvents<InstanceType<T>, InstanceType<U>>>(
       event: K,
@@ -396,10 +411,74 @@ declare namespace WebSocket {
     maxHeaderBytes?: number | undefined;
     handleProtocols?: (protocols: Set<string>, request: AcceptedRequest) => string | false;
     verifyClient?: (info: { origin: string | undefined; secure: boolean; req: AcceptedRequest }) => boolean;
+    /** The hub for ws.subscribe()/publish() on accepted sockets. */
+    topics?: Topics | undefined;
   }
 
   /** The WebSocket handshake on a raw socket (net.createServer style); 'open' fires with the request. */
   function accept(socket: Duplex, options?: AcceptOptions): WebSocket;
+
+  interface PublishOptions {
+    /** Default: true unless `data` is a string. */
+    binary?: boolean | undefined;
+    /** Default true: compressed for subscribers with permessage-deflate (above its threshold). */
+    compress?: boolean | undefined;
+  }
+
+  /** What a Topics hub needs from a transport to other processes (see README, "Backplane interface"). */
+  interface Backplane {
+    /** Unique per instance; a backplane drops its own messages by it. */
+    readonly id: string;
+    start(deliver: (topic: string, payload: Buffer, binary: boolean) => void): Promise<void> | void;
+    stop(): Promise<void> | void;
+    subscribe(topic: string): Promise<void> | void;
+    unsubscribe(topic: string): Promise<void> | void;
+    /** Must not throw or block while the transport is away. */
+    publish(topic: string, payload: Buffer, binary: boolean): void;
+  }
+
+  /** Topics and their subscribers, with frame-once publish. */
+  class Topics {
+    constructor(options?: { backplane?: Backplane });
+    readonly backplane: Backplane | null;
+    /** Topics with at least one local subscriber. */
+    readonly topics: string[];
+    publish(topic: string, data: NativeWsSendable, options?: PublishOptions): number;
+    subscriberCount(topic: string): number;
+    /** Resolves once the backplane's pending subscribe/unsubscribe calls are done. */
+    synced(): Promise<void>;
+    /** Stops the backplane. */
+    close(): Promise<void>;
+  }
+
+  interface RedisBackplaneOptions {
+    /** e.g. redis://127.0.0.1:6379: the backplane opens (and closes) its two connections. */
+    url?: string;
+    /** A node-redis client to publish with; a duplicate of it subscribes. Left open by stop(). */
+    client?: any;
+    /** Channel name prefix (default 'native-ws:'); one channel per topic. */
+    prefix?: string;
+    /** Publishes held while Redis is away (default 1000; the oldest are dropped first; 0: none). */
+    maxQueued?: number;
+  }
+
+  class RedisBackplane extends EventEmitter implements Backplane {
+    readonly id: string;
+    /** Whether publishes go to Redis now (false: they wait in the queue). */
+    readonly connected: boolean;
+    readonly stats: { published: number; queued: number; dropped: number; failed: number; received: number };
+    start(deliver: (topic: string, payload: Buffer, binary: boolean) => void): Promise<void>;
+    stop(): Promise<void>;
+    subscribe(topic: string): Promise<void>;
+    unsubscribe(topic: string): Promise<void>;
+    publish(topic: string, payload: Buffer, binary: boolean): void;
+    on(event: 'error', listener: (err: Error) => void): this;
+    on(event: 'ready', listener: () => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
+
+  /** A backplane on Redis pub/sub (needs `npm install redis`). */
+  function redisBackplane(options: RedisBackplaneOptions): RedisBackplane;
 
   /** An error the peer caused. */
   class ProtocolError extends Error {

@@ -20,6 +20,8 @@ export const {
   encodeClose,
   decodeClose,
   FrameParser,
+  Topics,
+  redisBackplane,
   CONNECTING,
   OPEN,
   CLOSING,

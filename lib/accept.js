@@ -9,6 +9,7 @@ const { WebSocket, connectionOptions } = require('./websocket');
 const { abortHandshake, selectProtocol, acceptResponse, UpgradeRequest, LAYOUT_TABLE_WORDS } = require('./upgrade');
 const { checkNumber, typeError } = require('./websocket-server');
 const deflate = require('./permessage-deflate');
+const { Topics } = require('./topics');
 const {
   CONNECTING,
   CLOSING,
@@ -40,6 +41,7 @@ const NO_PROTOCOLS = [];
  * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
  * @param {Function} [options.verifyClient] (info) => boolean; false answers 401
  * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
+ * @param {Topics} [options.topics] the hub for ws.subscribe() and publish()
  * @returns {WebSocket}
  */
 function accept(socket, options) {
@@ -48,6 +50,7 @@ function accept(socket, options) {
   }
   const settings = options === undefined ? defaultSettings() : checkSettings(options);
   const ws = new WebSocket(null);
+  if (settings.topics) ws._topicHub = settings.topics;
   const handshake = new PendingHandshake(ws, socket, settings);
   ws._handshake = handshake;
   socket[kWebSocket] = ws;
@@ -77,6 +80,9 @@ function checkSettings(options) {
   }
   settings.connection = connectionOptions(settings);
   settings.deflateOptions = deflate.normalizeOptions(settings.perMessageDeflate);
+  if (settings.topics !== undefined && settings.topics !== null && !(settings.topics instanceof Topics)) {
+    throw typeError('topics: must be a Topics hub (new Topics())');
+  }
   return settings;
 }
 

@@ -9,6 +9,7 @@ const { WebSocket, connectionOptions } = require('./websocket');
 const { abortHandshake, selectProtocol, acceptLines, joinLines, acceptResponse } = require('./upgrade');
 const deflate = require('./permessage-deflate');
 const { DEFAULT_MAX_PAYLOAD, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, kWebSocket } = require('./constants');
+const { Topics } = require('./topics');
 
 const NO_PROTOCOLS = [];
 const RUNNING = 0;
@@ -38,6 +39,7 @@ class WebSocketServer extends EventEmitter {
    * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
    * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
    * @param {Function} [options.verifyClient] (info, cb?) => boolean
+   * @param {object} [options.backplane] carries publishes to other processes, e.g. redisBackplane({ url })
    * @param {Function} [callback] listening callback when `port` is given
    */
   constructor(options, callback) {
@@ -69,6 +71,8 @@ class WebSocketServer extends EventEmitter {
     checkNumber(options.handshakeTimeout, 'handshakeTimeout', 0);
     this._connectionOptions = connectionOptions(options);
     this._deflateOptions = deflate.normalizeOptions(options.perMessageDeflate);
+    /** The topics of this server's sockets (lib/topics.js). */
+    this.topics = new Topics({ backplane: options.backplane });
 
     if (options.port != null) {
       this._server = http.createServer((req, res) => {
@@ -125,6 +129,7 @@ class WebSocketServer extends EventEmitter {
     if (cb) this.once('close', cb);
     if (this._state === CLOSING) return;
     this._state = CLOSING;
+    this.topics.close().catch((err) => this.emit('error', err));
     if (this.options.noServer || this.options.server) {
       if (this._server) {
         this._removeListeners();
@@ -218,6 +223,25 @@ class WebSocketServer extends EventEmitter {
     proceed();
   }
 
+  /**
+   * Sends a message to the subscribers of `topic` (see lib/topics.js).
+   * @param {string} topic
+   * @param {*} data
+   * @param {{ binary?: boolean, compress?: boolean }} [options]
+   * @returns {number} local recipients
+   */
+  publish(topic, data, options) {
+    return this.topics.publish(topic, data, options);
+  }
+
+  /**
+   * @param {string} topic
+   * @returns {number} local subscribers of `topic`
+   */
+  subscriberCount(topic) {
+    return this.topics.subscriberCount(topic);
+  }
+
   _refuse(socket, req, status, message) {
     if (this.listenerCount('wsClientError') > 0) {
       const err = new Error(message);
@@ -250,6 +274,7 @@ class WebSocketServer extends EventEmitter {
     const ws = new WebSocket(null);
     const agreed = negotiated ? { options: this._deflateOptions, params: negotiated.params } : undefined;
     ws._setSocket(socket, head, this._connectionOptions, protocol, agreed);
+    ws._topicHub = this.topics;
     if (this.clients) {
       this.clients.add(ws);
       ws.on('close', () => {

@@ -75,6 +75,10 @@ class WebSocket extends EventEmitter {
     this._sender = null;
     this._socket = null;
     this._url = undefined;
+    // Topics (lib/topics.js): the hub this server-side socket publishes
+    // through, and the topics it is subscribed to.
+    this._topicHub = null;
+    this._topics = null;
     if (address !== null) {
       this._isServer = false;
       require('./client').initAsClient(this, address, protocols, options);
@@ -343,6 +347,7 @@ class WebSocket extends EventEmitter {
     if (this._closeEmitted) return;
     this._closeEmitted = true;
     this._readyState = CLOSED;
+    if (this._topics !== null) this._topicHub._leaveAll(this);
     this.emit('close', this._closeCode, this._closeMessage);
   }
 

@@ -4,9 +4,9 @@
 // CommonJS and nodenext ESM and runs it against real servers on 127.0.0.1.
 import * as net from 'node:net';
 import { strict as assert } from 'node:assert';
-import WebSocket, { WebSocket as NamedWebSocket, Server, accept, ProtocolError, HandshakeError, FrameParser } from 'native-ws';
+import WebSocket, { WebSocket as NamedWebSocket, Server, accept, ProtocolError, HandshakeError, FrameParser, Topics, redisBackplane } from 'native-ws';
 import { acceptKey, parseUpgradeRequest, buildAcceptResponse, encodeFrame, decodeFrame, encodeClose, decodeClose } from 'native-ws';
-import type { AcceptOptions, AcceptedRequest, ConnectionLimits, ParsedEvent, RawData, SendOptions } from 'native-ws';
+import type { AcceptOptions, AcceptedRequest, Backplane, ConnectionLimits, ParsedEvent, PublishOptions, RawData, SendOptions } from 'native-ws';
 
 // The same class under every name ws code uses.
 const ServerClass: typeof Server = WebSocket.Server;
@@ -41,13 +41,26 @@ try {
   assert.equal(err.closeCode, 1009);
 }
 
+// Compiled, not run (it needs a Redis server; redis-backplane.test.js runs it).
+export function serverWithRedis(url: string): Server {
+  const backplane = redisBackplane({ url, maxQueued: 100 });
+  backplane.on('error', (err: Error) => console.log(err.message, backplane.stats.dropped, backplane.connected));
+  const asInterface: Backplane = backplane;
+  return new WebSocket.Server({ port: 0, backplane: asInterface });
+}
+
 // accept() on a raw net server with the limit and backpressure options; a
 // 'fragments' client echoes its Buffer[] message straight back.
 const limits: ConnectionLimits = { maxPayload: 1 << 16, idleTimeout: 30, maxBackpressure: 1 << 20, backpressurePolicy: 'drop', closeGraceTimeout: 1000 };
 const acceptOptions: AcceptOptions = { ...limits, handshakeTimeout: 5000, maxHeaderBytes: 8192 };
+const hub = new Topics();
 const rawServer = net.createServer((socket) => {
-  const ws = accept(socket, acceptOptions);
-  ws.on('open', (req: AcceptedRequest) => ws.send(`hello ${req.url}`));
+  const ws = accept(socket, { ...acceptOptions, topics: hub });
+  ws.on('open', (req: AcceptedRequest) => {
+    ws.send(`hello ${req.url}`);
+    const fresh: boolean = ws.subscribe('news');
+    assert.ok(fresh && ws.isSubscribed('news') && ws.topics.length === 1);
+  });
   ws.on('message', (data: RawData, isBinary: boolean) => {
     const options: SendOptions = { binary: isBinary, compress: false };
     ws.send(data, options);
@@ -78,6 +91,13 @@ async function main(): Promise<void> {
     });
   await got(1);
   assert.equal(textOf(messages[0]), 'hello /raw');
+  // Published once, framed once, received by the subscriber.
+  while (hub.subscriberCount('news') === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  const publishOptions: PublishOptions = { binary: false };
+  assert.equal(hub.publish('news', 'extra, extra', publishOptions), 1);
+  await got(2);
+  assert.equal(textOf(messages[1]), 'extra, extra');
+  messages.splice(1, 1);
   client.send(Buffer.from('fragments echo'));
   await got(2);
   const echoed = messages[1];
@@ -90,6 +110,7 @@ async function main(): Promise<void> {
   client.close(1000);
   assert.equal(await closed, 1000);
   await new Promise<void>((resolve) => rawServer.close(() => resolve()));
+  await hub.close();
   console.log('native-ws extras ok');
 }
 
