@@ -15,6 +15,8 @@ const { accept } = require('./lib/accept');
 const { createWebSocketStream } = require('./lib/stream');
 const { ProtocolError } = require('./lib/errors');
 const primitives = require('./lib/primitives');
+const { Topics } = require('./lib/topics');
+const { redisBackplane } = require('./lib/redis-backplane');
 
 WebSocket.WebSocket = WebSocket;
 WebSocket.WebSocketServer = WebSocketServer;
@@ -22,6 +24,8 @@ WebSocket.Server = WebSocketServer;
 WebSocket.accept = accept;
 WebSocket.createWebSocketStream = createWebSocketStream;
 WebSocket.ProtocolError = ProtocolError;
+WebSocket.Topics = Topics;
+WebSocket.redisBackplane = redisBackplane;
 Object.assign(WebSocket, primitives);
 
 module.exports = WebSocket;

@@ -14,11 +14,14 @@ const lib = path.join(root, 'lib');
 // Each module's layer; a module may require only its own layer or lower ones.
 function layerOf(file) {
   const rel = path.relative(lib, file).split(path.sep).join('/');
-  if (rel.startsWith('connection/')) return 1;
+  // Topics sit on the connection (they install ws.subscribe() and queue frames to its sender).
+  if (rel.startsWith('connection/') || rel === 'topics.js') return 1;
   if (rel.startsWith('handshake/')) return 2;
   if (['websocket-server.js', 'accept.js', 'stream.js', 'primitives.js'].includes(rel)) return 3;
   if (rel.startsWith('..')) return 4; // index.js
-  return 0; // native, abi, errors, options, constants, permessage-deflate, event-target
+  // native, addon-file, abi, errors, options, constants, permessage-deflate,
+  // event-target, backplane (the interface), redis-backplane (needs only options/errors)
+  return 0;
 }
 
 function libFiles(dir) {

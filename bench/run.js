@@ -1,6 +1,6 @@
 'use strict';
 
-// npm run bench [-- --quick] [-- --only receive,floor,send,deflate,unmask,e2e]
+// npm run bench [-- --quick] [-- --only receive,floor,send,deflate,unmask,e2e,broadcast]
 // Prints a table of medians and ratios (native-ws / ws).
 
 const os = require('node:os');
@@ -8,7 +8,7 @@ const { receive, receiveFloor, send, deflateEcho, unmask } = require('./inproces
 const { formatRate, formatBytes } = require('./common');
 
 function parseArgs(argv) {
-  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : ['receive', 'floor', 'send', 'deflate', 'unmask', 'e2e'];
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : ['receive', 'floor', 'send', 'deflate', 'unmask', 'e2e', 'broadcast'];
   return { only, rounds: argv.includes('--quick') ? 3 : 7, quick: argv.includes('--quick') };
 }
 
@@ -58,6 +58,7 @@ async function main() {
     const e2e = require('./e2e');
     await e2e.run({ quick });
   }
+  if (only.includes('broadcast')) await require('./broadcast').run({ quick });
 }
 
 main().catch((err) => {

@@ -9,7 +9,8 @@
 //   ws://HOST:PORT/client-close  an echo; the browser closes, the server answers
 //
 // The same port serves index.html to plain HTTP requests, so `npm start` and
-// opening http://127.0.0.1:8000 is the whole demo.
+// opening http://127.0.0.1:8000 is the whole demo. PORT (default 8000) and
+// HOST (default 127.0.0.1) choose where it listens.
 
 const fs = require('node:fs');
 const net = require('node:net');
@@ -94,15 +95,46 @@ function createArticleServer(options = {}) {
   });
 }
 
-module.exports = { createArticleServer, REASON };
+/**
+ * The port from the PORT variable (default 8000), or null when it is not one.
+ * @param {string|undefined} value
+ * @returns {number|null}
+ */
+function portFrom(value) {
+  if (value === undefined || value === '') return 8000;
+  const port = Number(value);
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : null;
+}
+
+/** One line for a server that could not listen (no stack: it is the user's setting, not a bug). */
+function listenFailure(err, host, port) {
+  if (err.code === 'EADDRINUSE') {
+    return `native-ws demo: port ${port} on ${host} is already in use; start the demo on another one, e.g. PORT=8001 npm start`;
+  }
+  if (err.code === 'EACCES') {
+    return `native-ws demo: no permission to listen on port ${port}; use a port above 1023, e.g. PORT=8001 npm start`;
+  }
+  return `native-ws demo: cannot listen on ${host}:${port}: ${err.message}`;
+}
+
+module.exports = { createArticleServer, REASON, portFrom, listenFailure };
 
 if (require.main === module) {
-  const port = Number(process.env.PORT || 8000);
+  const port = portFrom(process.env.PORT);
   const host = process.env.HOST || '127.0.0.1';
+  if (port === null) {
+    console.error(`native-ws demo: PORT must be a port number (0-65535), got "${process.env.PORT}"`);
+    process.exit(1);
+  }
   const server = createArticleServer({ log: (line) => console.log(line) });
+  server.on('error', (err) => {
+    console.error(listenFailure(err, host, port));
+    process.exitCode = 1;
+  });
   server.listen(port, host, () => {
-    console.log(`native-ws demo: open http://${host}:${port}/ in a browser`);
-    console.log(`  ws://${host}:${port}/server-close  the server closes with 1000 "${REASON}"`);
-    console.log(`  ws://${host}:${port}/client-close  you close, the server answers`);
+    const bound = server.address().port;
+    console.log(`native-ws demo: open http://${host}:${bound}/ in a browser (PORT=${bound})`);
+    console.log(`  ws://${host}:${bound}/server-close  the server closes with 1000 "${REASON}"`);
+    console.log(`  ws://${host}:${bound}/client-close  you close, the server answers`);
   });
 }

@@ -8,11 +8,12 @@
 // follow the header block go to the connection once it is open.
 
 const { WebSocket } = require('./connection/websocket');
-const { DEFAULTS, checkNumber, checkObject } = require('./options');
+const { DEFAULTS, checkNumber, checkObject, checkOptionalInstance } = require('./options');
 const { typeError, handshakeError, withCode } = require('./errors');
 const { ServerHandshake } = require('./handshake/server');
 const { parseRawRequest, writeRefusal } = require('./handshake/request');
 const { CONNECTING, NOOP, kWebSocket } = require('./constants');
+const { Topics } = require('./topics');
 
 /**
  * Performs the server handshake on `socket` and returns a WebSocket that
@@ -35,6 +36,7 @@ const { CONNECTING, NOOP, kWebSocket } = require('./constants');
  * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
  * @param {Function} [options.verifyClient] (info) => boolean, or (info, cb) => void; refusing answers 401
  * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
+ * @param {Topics} [options.topics] the hub for ws.subscribe() and publish()
  * @returns {WebSocket}
  */
 function accept(socket, options) {
@@ -43,6 +45,7 @@ function accept(socket, options) {
   }
   const settings = options === undefined ? defaultSettings() : acceptSettings(options);
   const ws = new WebSocket(null);
+  if (settings.topics) ws._topicHub = settings.topics;
   const pending = new PendingHandshake(ws, socket, settings);
   ws._opening = pending;
   socket[kWebSocket] = ws;
@@ -57,7 +60,7 @@ function accept(socket, options) {
 }
 
 /**
- * Checks accept()'s options: its own two, and the handshake's.
+ * Checks accept()'s options: its own (handshakeTimeout, maxHeaderBytes, topics), and the handshake's.
  * @param {object} options
  */
 function acceptSettings(options) {
@@ -66,7 +69,8 @@ function acceptSettings(options) {
   const maxHeaderBytes = options.maxHeaderBytes === undefined ? DEFAULTS.maxHeaderBytes : options.maxHeaderBytes;
   checkNumber(handshakeTimeout, 'handshakeTimeout');
   checkNumber(maxHeaderBytes, 'maxHeaderBytes');
-  return { handshakeTimeout, maxHeaderBytes, handshake: new ServerHandshake(options) };
+  checkOptionalInstance(options.topics, Topics, 'topics', 'a Topics hub (new Topics())');
+  return { handshakeTimeout, maxHeaderBytes, topics: options.topics || null, handshake: new ServerHandshake(options) };
 }
 
 // The settings of accept(socket) without options: checked once, never changed.

@@ -162,6 +162,34 @@ function addonLoadError(message, cause) {
 }
 
 /**
+ * subscribe()/unsubscribe() on a WebSocket that belongs to no Topics hub.
+ * @returns {Error}
+ */
+function noTopicsError() {
+  return withCode(
+    new Error(
+      'This WebSocket has no topics: topics are for server-side sockets of a WebSocketServer, ' +
+        'or of accept(socket, { topics: new Topics() })'
+    ),
+    'ERR_WS_NO_TOPICS'
+  );
+}
+
+/**
+ * redisBackplane() without the optional `redis` package.
+ * @param {Error} cause the failed require
+ * @returns {Error}
+ */
+function redisMissingError(cause) {
+  const err = withCode(
+    new Error('redisBackplane() needs the official Redis client: run `npm install redis`'),
+    'ERR_NATIVE_WS_REDIS_MISSING'
+  );
+  err.cause = cause;
+  return err;
+}
+
+/**
  * A bad URL or subprotocol list given to the client (ws throws SyntaxError, as browsers do).
  * @param {string} message
  * @returns {SyntaxError}
@@ -206,6 +234,8 @@ module.exports = {
   notOpenError,
   backpressureError,
   addonLoadError,
+  noTopicsError,
+  redisMissingError,
   usageError,
   syntaxError,
   withCode,

@@ -1,6 +1,7 @@
 'use strict';
 
-// Loads the addon, refuses one built for another table layout (ABI_VERSION),
+// Loads the addon (the local build, else the platform's prebuilt: see
+// lib/addon-file.js), refuses one built for another table layout (ABI_VERSION),
 // and wraps every export once, so that whatever a call throws reaches JS as
 // an error of lib/errors.js: the addon throws only errors whose message is
 // `native-ws|<kind>|<code>|<number>|<message>` (see src/binding/mod.rs), and
@@ -8,26 +9,35 @@
 // exports (table layouts, opcodes, close codes, limits) pass through as they
 // are; lib/abi.js is their reader.
 
-const path = require('node:path');
 const errors = require('./errors');
+const { addonFiles } = require('./addon-file');
 
 /** The table layout this JS was written for; src/abi.rs ABI_VERSION. */
 const EXPECTED_ABI_VERSION = 1;
 
 let raw;
-try {
-  raw = require(path.join(__dirname, '..', 'native-ws.node'));
-} catch (err) {
+let loadError;
+for (const file of addonFiles()) {
+  try {
+    raw = require(file);
+    break;
+  } catch (err) {
+    // Report the first file that exists but fails, else the first missing one.
+    if (!loadError || (loadError.code === 'MODULE_NOT_FOUND' && err.code !== 'MODULE_NOT_FOUND')) loadError = err;
+  }
+}
+if (!raw) {
   throw errors.addonLoadError(
-    'native-ws: the native addon is missing or failed to load. Run `npm install` ' +
-      '(it builds the addon with cargo) or `npm run build`. Cause: ' + err.message,
-    err
+    'native-ws: the native addon is missing or failed to load. In an app, run `npm rebuild native-ws` ' +
+      '(it uses the prebuilt addon for this platform if the package has one, or builds from source with ' +
+      'cargo: https://rustup.rs); in a clone of native-ws, run `npm run build`. Cause: ' + loadError.message,
+    loadError
   );
 }
 if (raw.ABI_VERSION !== EXPECTED_ABI_VERSION) {
   throw errors.addonLoadError(
     `native-ws: the native addon speaks table ABI ${raw.ABI_VERSION}, this JavaScript ABI ${EXPECTED_ABI_VERSION}. ` +
-      'Rebuild it from this source tree with `npm run build`.',
+      'In an app, run `npm rebuild native-ws`; in a clone of native-ws, rebuild it from this source tree with `npm run build`.',
     undefined
   );
 }

@@ -8,6 +8,7 @@
 
 const { typeError, rangeError } = require('./errors');
 const { LIMITS, DEFLATE } = require('./abi');
+const { BACKPLANE_METHODS } = require('./backplane');
 
 const MiB = 1024 * 1024;
 
@@ -16,11 +17,14 @@ const DEFAULTS = Object.freeze({
   // Per connection.
   maxPayload: 100 * MiB,
   closeTimeout: 30 * 1000,
+  // After the close frames are exchanged and our FIN is sent: how long the peer gets to close TCP.
+  closeGraceTimeout: 3 * 1000,
   autoPong: true,
   idleTimeout: 0,
   maxBackpressure: 0,
   backpressurePolicy: 'drop',
-  // accept(): time to receive the request, and its header block limit.
+  // accept() and the server made for `port`: time to receive the request;
+  // accept(): its header block limit.
   handshakeTimeout: 10 * 1000,
   maxHeaderBytes: LIMITS.DEFAULT_MAX_HEADER_BYTES,
   // Client.
@@ -28,6 +32,10 @@ const DEFAULTS = Object.freeze({
   maxRedirects: 10,
   protocolVersion: LIMITS.PROTOCOL_VERSION,
   clientPerMessageDeflate: true,
+  // Topics (lib/topics.js) and the Redis backplane (lib/redis-backplane.js).
+  maxTopicLength: 1024,
+  redisPrefix: 'native-ws:',
+  redisMaxQueued: 1000,
   // permessage-deflate (RFC 7692), as in ws; the core's numbers.
   deflateLevel: DEFLATE.DEFAULT_LEVEL,
   deflateMemLevel: DEFLATE.DEFAULT_MEM_LEVEL,
@@ -87,9 +95,10 @@ function checkObject(options, name = 'options') {
  */
 function serverOptions(options) {
   checkObject(options);
-  return {
+  const merged = {
     maxPayload: DEFAULTS.maxPayload,
     closeTimeout: DEFAULTS.closeTimeout,
+    handshakeTimeout: DEFAULTS.handshakeTimeout,
     autoPong: DEFAULTS.autoPong,
     clientTracking: true,
     perMessageDeflate: false,
@@ -103,18 +112,32 @@ function serverOptions(options) {
     backlog: null,
     ...options,
   };
+  checkNumber(merged.handshakeTimeout, 'handshakeTimeout');
+  return merged;
+}
+
+/**
+ * Throws unless `value` is undefined, null or an instance of `Class`.
+ * @param {*} value
+ * @param {Function} Class
+ * @param {string} name the option's name
+ * @param {string} what how the expected value reads in the message
+ */
+function checkOptionalInstance(value, Class, name, what) {
+  if (value !== undefined && value !== null && !(value instanceof Class)) throw typeError(`${name}: must be ${what}`);
 }
 
 /**
  * The per-connection options shared by WebSocketServer, accept() and the
  * client, checked, with defaults filled in.
  * @param {object} options
- * @returns {{ maxPayload: number, closeTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: 'drop'|'close' }}
+ * @returns {{ maxPayload: number, closeTimeout: number, closeGraceTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: 'drop'|'close' }}
  */
 function connectionOptions(options) {
   const picked = {
     maxPayload: options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload,
     closeTimeout: options.closeTimeout === undefined ? DEFAULTS.closeTimeout : options.closeTimeout,
+    closeGraceTimeout: options.closeGraceTimeout === undefined ? DEFAULTS.closeGraceTimeout : options.closeGraceTimeout,
     autoPong: options.autoPong === undefined ? DEFAULTS.autoPong : !!options.autoPong,
     idleTimeout: options.idleTimeout === undefined ? DEFAULTS.idleTimeout : options.idleTimeout,
     maxBackpressure: options.maxBackpressure === undefined ? DEFAULTS.maxBackpressure : options.maxBackpressure,
@@ -122,6 +145,7 @@ function connectionOptions(options) {
   };
   checkNumber(picked.maxPayload, 'maxPayload');
   checkNumber(picked.closeTimeout, 'closeTimeout');
+  checkNumber(picked.closeGraceTimeout, 'closeGraceTimeout');
   checkNumber(picked.idleTimeout, 'idleTimeout');
   checkNumber(picked.maxBackpressure, 'maxBackpressure');
   if (!BACKPRESSURE_POLICIES.includes(picked.backpressurePolicy)) {
@@ -130,4 +154,61 @@ function connectionOptions(options) {
   return picked;
 }
 
-module.exports = { DEFAULTS, describe, checkNumber, checkInteger, checkObject, connectionOptions, serverOptions };
+/**
+ * Throws unless `topic` is a string of 1 to DEFAULTS.maxTopicLength UTF-16 code units.
+ * @param {*} topic
+ */
+function checkTopic(topic) {
+  if (typeof topic !== 'string') throw typeError(`topic: must be a string, got ${topic === null ? 'null' : typeof topic}`);
+  if (topic.length === 0 || topic.length > DEFAULTS.maxTopicLength) {
+    throw rangeError(`topic: must be 1 to ${DEFAULTS.maxTopicLength} characters long, got ${topic.length}`);
+  }
+}
+
+/**
+ * Throws a TypeError naming the member a backplane (lib/backplane.js) lacks.
+ * @param {*} backplane
+ * @returns {object} the backplane
+ */
+function checkBackplane(backplane) {
+  if (backplane === null || typeof backplane !== 'object') {
+    throw typeError('backplane: must be an object such as redisBackplane({ url })');
+  }
+  for (const name of BACKPLANE_METHODS) {
+    if (typeof backplane[name] !== 'function') throw typeError(`backplane.${name}: must be a function`);
+  }
+  if (typeof backplane.id !== 'string' || backplane.id.length === 0) throw typeError('backplane.id: must be a non-empty string');
+  return backplane;
+}
+
+/**
+ * redisBackplane()'s options, checked, with defaults filled in.
+ * @param {*} options
+ * @returns {{ url: string|undefined, client: object|undefined, prefix: string, maxQueued: number }}
+ */
+function redisBackplaneOptions(options) {
+  if (options === null || typeof options !== 'object') throw typeError('options: must be an object with `url` or `client`');
+  const { url, client, prefix = DEFAULTS.redisPrefix, maxQueued = DEFAULTS.redisMaxQueued } = options;
+  if ((url === undefined) === (client === undefined)) throw typeError('options: give exactly one of `url` or `client`');
+  if (url !== undefined && typeof url !== 'string') throw typeError('url: must be a string such as redis://127.0.0.1:6379');
+  if (client !== undefined && (client === null || typeof client.duplicate !== 'function' || typeof client.publish !== 'function')) {
+    throw typeError('client: must be a node-redis client (createClient())');
+  }
+  if (typeof prefix !== 'string') throw typeError('prefix: must be a string');
+  checkInteger(maxQueued, 'maxQueued', 0, 'an integer >= 0');
+  return { url, client, prefix, maxQueued };
+}
+
+module.exports = {
+  DEFAULTS,
+  checkTopic,
+  checkBackplane,
+  redisBackplaneOptions,
+  describe,
+  checkNumber,
+  checkInteger,
+  checkObject,
+  checkOptionalInstance,
+  connectionOptions,
+  serverOptions,
+};

@@ -105,6 +105,10 @@ class MessageCompressor {
     this.threshold = options.threshold;
     this._native = new addon.Deflater(options.level, options.memLevel, windowBits, noContextTakeover);
     this._usedSinceSweep = false;
+    // Compressors that reset their context each message and share these
+    // settings turn the same message into the same bytes (topics compress a
+    // publish once for all of them); null when the context is kept.
+    this.sharedKey = noContextTakeover ? `${options.level}/${options.memLevel}/${windowBits}` : null;
   }
 
   /**

@@ -12,13 +12,16 @@ const { WebSocket } = require('./connection/websocket');
 const { serverOptions } = require('./options');
 const { typeError, handshakeError, usageError } = require('./errors');
 const { ServerHandshake } = require('./handshake/server');
-const { validateParsedRequest, writeRefusal } = require('./handshake/request');
+const { validateParsedRequest, writeRefusal, writeTimeoutRefusal } = require('./handshake/request');
+const { Topics } = require('./topics');
 const { kWebSocket } = require('./constants');
 
 // The server's states (its own, unrelated to a WebSocket's readyState).
 const SERVER_RUNNING = 0;
 const SERVER_CLOSING = 1;
 const SERVER_CLOSED = 2;
+// On a socket of the server created for `port`: its handshakeTimeout timer.
+const kHandshakeTimer = Symbol('native-ws.handshakeTimer');
 
 class WebSocketServer extends EventEmitter {
   /**
@@ -31,6 +34,8 @@ class WebSocketServer extends EventEmitter {
    * @param {string} [options.path] accept only this path
    * @param {number} [options.maxPayload] bytes per message, default 100 MiB
    * @param {number} [options.closeTimeout] ms to wait for the peer's close frame, default 30000
+   * @param {number} [options.closeGraceTimeout] ms the peer gets to close TCP once close frames are exchanged and our FIN is sent, default 3000 (0: off)
+   * @param {number} [options.handshakeTimeout] with `port`: ms from TCP accept to a complete upgrade request, default 10000 (0: Node's http defaults)
    * @param {boolean} [options.autoPong] answer pings automatically, default true
    * @param {number} [options.idleTimeout] seconds without data before a ping; terminate if the next period is silent too (0: off)
    * @param {number} [options.maxBackpressure] bytes queued per connection beyond which send() is refused (0: no limit)
@@ -39,6 +44,7 @@ class WebSocketServer extends EventEmitter {
    * @param {Function} [options.handleProtocols] (protocols: Set<string>, req) => string|false
    * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
    * @param {Function} [options.verifyClient] (info) => boolean, or (info, cb) => void for an asynchronous answer
+   * @param {object} [options.backplane] carries publishes to other processes, e.g. redisBackplane({ url })
    * @param {Function} [callback] listening callback when `port` is given
    */
   constructor(options, callback) {
@@ -50,6 +56,8 @@ class WebSocketServer extends EventEmitter {
     }
     this._handshake = new ServerHandshake(options);
     this._host = new NodeRequestHost(this);
+    /** The topics of this server's sockets (lib/topics.js). */
+    this.topics = new Topics({ backplane: options.backplane });
 
     if (options.port != null) {
       this._server = http.createServer((req, res) => {
@@ -57,6 +65,9 @@ class WebSocketServer extends EventEmitter {
         res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
         res.end(body);
       });
+      const limit = options.handshakeTimeout;
+      // Beyond 2^31-1 ms setTimeout would fire at once: treat such a limit as none.
+      if (limit > 0 && limit < 2 ** 31) this._server.on('connection', (socket) => armHandshakeTimer(socket, limit));
       this._server.listen(options.port, options.host, options.backlog, callback);
     } else if (options.server) {
       this._server = options.server;
@@ -66,6 +77,7 @@ class WebSocketServer extends EventEmitter {
         listening: this.emit.bind(this, 'listening'),
         error: this.emit.bind(this, 'error'),
         upgrade: (req, socket, head) => {
+          if (socket[kHandshakeTimer] !== undefined) disarmHandshakeTimer(socket);
           this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
         },
       });
@@ -102,6 +114,7 @@ class WebSocketServer extends EventEmitter {
     if (cb) this.once('close', cb);
     if (this._state === SERVER_CLOSING) return;
     this._state = SERVER_CLOSING;
+    this.topics.close().catch((err) => this.emit('error', err));
     if (this.options.noServer || this.options.server) {
       if (this._server) {
         this._removeListeners();
@@ -141,6 +154,25 @@ class WebSocketServer extends EventEmitter {
   handleUpgrade(req, socket, head, cb) {
     socket.on('error', socketOnError);
     this._handshake.run({ req, socket, parsed: validateParsedRequest(req), context: { head, cb } }, this._host);
+  }
+
+  /**
+   * Sends a message to the subscribers of `topic` (see lib/topics.js).
+   * @param {string} topic
+   * @param {*} data
+   * @param {{ binary?: boolean, compress?: boolean }} [options]
+   * @returns {number} local recipients
+   */
+  publish(topic, data, options) {
+    return this.topics.publish(topic, data, options);
+  }
+
+  /**
+   * @param {string} topic
+   * @returns {number} local subscribers of `topic`
+   */
+  subscriberCount(topic) {
+    return this.topics.subscriberCount(topic);
   }
 }
 
@@ -198,6 +230,7 @@ class NodeRequestHost {
     const ws = new WebSocket(null);
     const handshake = server._handshake;
     ws._setSocket(socket, context.head, handshake.connection, upgrade.protocol, handshake.agreedDeflate(upgrade));
+    ws._topicHub = server.topics;
     if (server.clients) {
       server.clients.add(ws);
       ws.on('close', () => {
@@ -214,6 +247,30 @@ function attachToServer(server, map) {
   return function removeListeners() {
     for (const event of Object.keys(map)) server.removeListener(event, map[event]);
   };
+}
+
+// The server created for `port` drops a connection that has not sent a complete
+// upgrade request within handshakeTimeout of its accept. Node's headersTimeout
+// alone is not enough: it restarts at a request's first byte and is checked only
+// every connectionsCheckingInterval, so a slow client holds on twice as long or more.
+function armHandshakeTimer(socket, ms) {
+  socket[kHandshakeTimer] = setTimeout(handshakeTimedOut, ms, socket);
+  socket.on('close', handshakeTimerOnClose);
+}
+
+function disarmHandshakeTimer(socket) {
+  clearTimeout(socket[kHandshakeTimer]);
+  socket[kHandshakeTimer] = undefined;
+  socket.removeListener('close', handshakeTimerOnClose);
+}
+
+function handshakeTimerOnClose() {
+  disarmHandshakeTimer(this);
+}
+
+function handshakeTimedOut(socket) {
+  disarmHandshakeTimer(socket);
+  writeTimeoutRefusal(socket);
 }
 
 function emitClose(server) {

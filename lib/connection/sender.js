@@ -121,6 +121,25 @@ class Sender {
     else this._batchHeaderOnly(isString ? Buffer.from(data) : data, flags, cb);
   }
 
+  /**
+   * Queues frames that are already encoded (a publish's shared frame, ws's
+   * `sendFrame(list, cb)`): the buffers join the batch as they are, by
+   * reference, in order with the frames around them, and are never written to.
+   * @param {Buffer[]} list the bytes of whole frames, in order
+   * @param {(err?: Error) => void} [cb] called when the socket has flushed them
+   */
+  sendFrame(list, cb) {
+    if (this._corked === 0) {
+      this._corked = 1;
+      process.nextTick(uncorkSender, this);
+    }
+    for (let i = 0; i < list.length; i++) {
+      this._elsewhere.push(this._position, list[i]);
+      this._elsewhereBytes += list[i].length;
+    }
+    if (cb) this._callbacks.push(cb);
+  }
+
   /** Reserves `gap + inSlab` bytes of the slab and a table entry for one frame. */
   _reserve(gap, inSlab, length, flags, maskKey) {
     if (this._slab !== null && (this._position + gap + inSlab > this._slab.buffer.length || this._entries === BATCH_MAX_ENTRIES)) {
@@ -162,7 +181,10 @@ class Sender {
 
   /** Writes the batch gathered so far, if any. */
   flush() {
-    if (this._entries === 0) return;
+    if (this._entries === 0) {
+      if (this._elsewhere.length > 0) this._flushReadyFrames();
+      return;
+    }
     const slab = this._slab;
     addon.writeFrameHeaders(slab.buffer, this._table, this._entries);
     const start = this._batchStart;
@@ -191,7 +213,29 @@ class Sender {
     this._elsewhereBytes = 0;
     writeInterleaved(this._socket, slab.buffer, start, end, elsewhere, done);
   }
+
+  // A batch of ready frames only (sendFrame): no slab, no native call.
+  _flushReadyFrames() {
+    const elsewhere = this._elsewhere;
+    const callbacks = this._callbacks;
+    this._elsewhere = [];
+    this._elsewhereBytes = 0;
+    let done;
+    if (callbacks.length > 0) {
+      this._callbacks = [];
+      done = callbacks.length === 1 ? callbacks[0] : (err) => {
+        for (const cb of callbacks) cb(err);
+      };
+    }
+    if (elsewhere.length === 2) {
+      this._socket.write(elsewhere[1], done);
+      return;
+    }
+    writeInterleaved(this._socket, EMPTY_SLAB, 0, 0, elsewhere, done);
+  }
 }
+
+const EMPTY_SLAB = Buffer.alloc(0);
 
 /**
  * Writes slab[start, end) with large payloads spliced in after their headers,
@@ -209,8 +253,12 @@ function writeInterleaved(socket, slab, start, end, elsewhere, done) {
   const last = elsewhere.length - 2;
   for (let i = 0; i <= last; i += 2) {
     const headerEnd = elsewhere[i];
-    socket.write(slab.subarray(from, headerEnd));
-    from = headerEnd;
+    // Ready frames (sendFrame) may follow each other with no slab bytes
+    // between, or come before the batch had a slab (position 0).
+    if (headerEnd > from) {
+      socket.write(slab.subarray(from, headerEnd));
+      from = headerEnd;
+    }
     if (i === last && from === end) socket.write(elsewhere[i + 1], done);
     else socket.write(elsewhere[i + 1]);
   }

@@ -53,6 +53,11 @@ class SocketSeam {
     return this.socket.writableEnded;
   }
 
+  /** Whether the transport has been destroyed. */
+  get destroyed() {
+    return this.socket.destroyed;
+  }
+
   /** Whether everything written has reached the OS and our side is ended. */
   get finished() {
     return this.socket.writableFinished;

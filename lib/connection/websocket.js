@@ -25,7 +25,7 @@ const {
   EMPTY_BUFFER,
   NOOP,
 } = require('../constants');
-const { DEFAULTS, describe } = require('../options');
+const { DEFAULTS, describe, connectionOptions } = require('../options');
 const { typeError, rangeError, notOpenError, backpressureError, usageError } = require('../errors');
 
 // Opcodes, close codes and limits are the core's (lib/abi.js reads them from the addon).
@@ -57,6 +57,8 @@ class WebSocket extends EventEmitter {
     this._closeMessage = EMPTY_BUFFER;
     this._closeTimeout = DEFAULTS.closeTimeout;
     this._closeTimer = null;
+    this._closeGraceTimeout = DEFAULTS.closeGraceTimeout;
+    this._closeGraceTimer = null;
     this._compressor = null;
     this._idleTimeout = 0;
     this._idleTimer = null;
@@ -80,6 +82,10 @@ class WebSocket extends EventEmitter {
     this._sender = null;
     this._seam = null;
     this._url = undefined;
+    // Topics (lib/topics.js): the hub this server-side socket publishes
+    // through, and the topics it is subscribed to.
+    this._topicHub = null;
+    this._topics = null;
     if (address !== null) {
       if (openClient === null) throw usageError('native-ws: the client handshake is not loaded (require the package, not lib/connection)');
       this._isServer = false;
@@ -164,6 +170,7 @@ class WebSocket extends EventEmitter {
    * @param {object} options
    * @param {number} [options.maxPayload]
    * @param {number} [options.closeTimeout]
+   * @param {number} [options.closeGraceTimeout] ms the peer gets to close TCP after our FIN (0: off)
    * @param {boolean} [options.autoPong]
    * @param {number} [options.idleTimeout] seconds of silence before a ping; as long again without a pong terminates
    * @param {number} [options.maxBackpressure] bytes queued for the socket beyond which sends are refused
@@ -180,6 +187,7 @@ class WebSocket extends EventEmitter {
     this._sender = new Sender(seam, { client: !this._isServer });
     if (deflate) this._enableDeflate(deflate);
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
+    if (options.closeGraceTimeout !== undefined) this._closeGraceTimeout = options.closeGraceTimeout;
     if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
     if (options.maxBackpressure) this._maxBackpressure = options.maxBackpressure;
     if (options.backpressurePolicy) this._backpressurePolicy = options.backpressurePolicy;
@@ -188,6 +196,19 @@ class WebSocket extends EventEmitter {
     this._endOpening();
     this._readyState = OPEN;
     if (options.idleTimeout > 0) this._startHeartbeat(options.idleTimeout * 1000);
+  }
+
+  /**
+   * ws's name for attaching an upgraded socket, which frameworks call on a
+   * `new WebSocket(null)`: checks the per-connection options as the server
+   * does, keeps a subprotocol set beforehand, and emits 'open' as ws does.
+   * @param {import('stream').Duplex} socket
+   * @param {Buffer} [head] bytes that followed the handshake
+   * @param {object} [options] maxPayload, closeTimeout, autoPong, idleTimeout, …
+   */
+  setSocket(socket, head, options = {}) {
+    this._setSocket(socket, head, connectionOptions(options), this._protocol, undefined);
+    this.emit('open');
   }
 
   /**
@@ -246,7 +267,18 @@ class WebSocket extends EventEmitter {
   _endSocket() {
     if (this._seam.ended) return;
     this._sender.flush();
+    this._seam.onceFinished(() => this._onFinished());
     this._seam.end();
+  }
+
+  /**
+   * Our FIN is out and nothing more will be read: the peer gets
+   * closeGraceTimeout to close its side (closeTimeout, if sooner, still applies).
+   */
+  _onFinished() {
+    if (this._closeGraceTimeout > 0 && this._closeGraceTimeout < 2 ** 31 && !this._seam.destroyed) {
+      this._closeGraceTimer = setTimeout(destroyAfterGrace, this._closeGraceTimeout, this);
+    }
   }
 
   /** The peer's close frame arrived. Echo it and close TCP (§5.5.1, §7.1.1). */
@@ -308,6 +340,10 @@ class WebSocket extends EventEmitter {
       clearTimeout(this._idleTimer);
       this._idleTimer = null;
     }
+    if (this._closeGraceTimer) {
+      clearTimeout(this._closeGraceTimer);
+      this._closeGraceTimer = null;
+    }
     this._receiver.stop();
     if (this._compressor) this._compressor.release();
     this._emitClose();
@@ -317,6 +353,7 @@ class WebSocket extends EventEmitter {
     if (this._closeEmitted) return;
     this._closeEmitted = true;
     this._readyState = CLOSED;
+    if (this._topics !== null) this._topicHub._leaveAll(this);
     this.emit('close', this._closeCode, this._closeMessage);
   }
 
@@ -500,8 +537,8 @@ class WebSocket extends EventEmitter {
   /**
    * The opening handshake failed: the one failure path of every handshake
    * (client, accept()). The caller has answered or destroyed the socket;
-   * once it has closed (or at once, without one), 'error' is emitted (if
-   * listened to) and 'close' with 1006.
+   * once it has closed (or at once, without one), 'error' is emitted (on a
+   * server-side socket only if listened to) and 'close' with 1006.
    * @param {Error} err
    * @param {import('stream').Duplex|null} socket
    */
@@ -513,7 +550,9 @@ class WebSocket extends EventEmitter {
   }
 
   _emitErrorAndClose(err) {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    // A client that could not connect says so even with no 'error' listener
+    // (the unhandled 'error' throws, as in ws); accept() only when listened to.
+    if (!this._isServer || this.listenerCount('error') > 0) this.emit('error', err);
     this._emitClose();
   }
 }
@@ -544,7 +583,12 @@ installEventTarget(WebSocket);
 // What the receiver calls for a WebSocket: module-level, so that nothing of it
 // sits on the public object (a user's `ws.onClose = fn` changes nothing here).
 const receiverHandlers = {
+  // binaryType shapes binary messages only; text always comes as a Buffer, as in ws.
   message(ws, data, isBinary) {
+    if (!isBinary) {
+      ws.emit('message', data, false);
+      return;
+    }
     if (ws._binaryType === 'arraybuffer') {
       data = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
     } else if (ws._binaryType === 'fragments') {
@@ -579,6 +623,12 @@ function closeEcho(code) {
     if (closeEchoes.size < 64) closeEchoes.set(code, payload);
   }
   return payload;
+}
+
+// closeGraceTimeout ran out: the peer never closed its side of TCP.
+function destroyAfterGrace(ws) {
+  ws._closeGraceTimer = null;
+  ws._seam.destroy();
 }
 
 /**
@@ -619,7 +669,9 @@ function toBuffer(data, name) {
   if (typeof data === 'string') return Buffer.from(data);
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw typeError(`${name}: must be a string, Buffer, ArrayBuffer or ArrayBufferView, got ${describe(data)}`);
+  // A message received with binaryType 'fragments' (ws's RawData) sends as its concatenation.
+  if (Array.isArray(data) && data.every((piece) => Buffer.isBuffer(piece))) return Buffer.concat(data);
+  throw typeError(`${name}: must be a string, Buffer, ArrayBuffer, ArrayBufferView or an array of Buffers, got ${describe(data)}`);
 }
 
 module.exports = { WebSocket, setClientOpener, toBuffer, encodeClosePayload };

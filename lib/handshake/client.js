@@ -23,7 +23,8 @@ const { DEFAULTS, checkNumber, checkObject, connectionOptions } = require('../op
 const { rangeError, handshakeError, syntaxError } = require('../errors');
 const { setClientOpener } = require('../connection/websocket');
 
-const PROTOCOL_VERSIONS = [DEFAULTS.protocolVersion];
+// 8 is hybi-08 (framing as 13; the origin goes in Sec-WebSocket-Origin), as in ws.
+const PROTOCOL_VERSIONS = [8, DEFAULTS.protocolVersion];
 // RFC 6455 §4.1: a subprotocol is a token (RFC 7230 §3.2.6).
 const SUBPROTOCOL = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
 const kAborted = Symbol('native-ws.aborted');
@@ -34,18 +35,15 @@ const kAborted = Symbol('native-ws.aborted');
  * @param {object} [options] see ClientOptions in index.d.ts
  */
 function clientSettings(protocols, options) {
-  if (protocols === undefined) {
-    protocols = [];
-  } else if (!Array.isArray(protocols)) {
-    if (typeof protocols === 'object' && protocols !== null) {
-      options = protocols;
-      protocols = [];
-    } else {
-      protocols = [protocols];
-    }
+  if (typeof protocols === 'object' && protocols !== null && !Array.isArray(protocols)) {
+    options = protocols;
+    protocols = undefined;
   }
   if (options === undefined || options === null) options = {};
   checkObject(options);
+  // Without the argument, the `protocols` option (ws 8.22) gives the subprotocols.
+  if (protocols === undefined) protocols = options.protocols === undefined ? [] : options.protocols;
+  if (!Array.isArray(protocols)) protocols = [protocols];
 
   const protocolVersion = options.protocolVersion === undefined ? DEFAULTS.protocolVersion : options.protocolVersion;
   if (!PROTOCOL_VERSIONS.includes(protocolVersion)) {
@@ -67,6 +65,7 @@ function clientSettings(protocols, options) {
   );
 
   return {
+    protocolVersion,
     protocols,
     options,
     handshakeTimeout,
@@ -165,6 +164,7 @@ function openRequest(state, address) {
     socketPath: undefined,
     hostname: undefined,
     protocol: undefined,
+    protocols: undefined,
     timeout: undefined,
     headers,
   };
@@ -197,10 +197,10 @@ function openRequest(state, address) {
       setHeader(state.headers, 'Authorization', getHeader(headers, 'authorization'));
     }
   }
-  if (options.origin) setHeader(headers, 'Origin', options.origin);
+  if (options.origin) setHeader(headers, state.protocolVersion < 13 ? 'Sec-WebSocket-Origin' : 'Origin', options.origin);
   setHeader(headers, 'Sec-WebSocket-Extensions', state.deflateOffer);
   setHeader(headers, 'Sec-WebSocket-Protocol', state.protocols.length ? state.protocols.join(',') : undefined);
-  setHeader(headers, 'Sec-WebSocket-Version', String(DEFAULTS.protocolVersion));
+  setHeader(headers, 'Sec-WebSocket-Version', String(state.protocolVersion));
   setHeader(headers, 'Sec-WebSocket-Key', key);
   setHeader(headers, 'Connection', 'Upgrade');
   setHeader(headers, 'Upgrade', 'websocket');

@@ -76,6 +76,17 @@ function writeRefusal(socket, status, message, headers) {
 }
 
 /**
+ * The request did not arrive within handshakeTimeout: a 408 unless a response
+ * is still being written (as Node's request timeout), and the socket destroyed
+ * at once, not after 'finish', which a client that does not read could hold back.
+ * @param {import('stream').Duplex} socket
+ */
+function writeTimeoutRefusal(socket) {
+  if (socket.writable && socket.writableLength === 0) socket.write(addon.errorResponse(408, 'Request Timeout'));
+  socket.destroy();
+}
+
+/**
  * Chooses the subprotocol as ws 8 does: `handleProtocols(protocols, req)`,
  * or the client's first offer when there is no handler.
  * @param {Function|undefined} handleProtocols
@@ -195,6 +206,7 @@ function joinLines(lines) {
 }
 
 module.exports = {
+  writeTimeoutRefusal,
   validateParsedRequest,
   parseRawRequest,
   writeRefusal,
