@@ -254,7 +254,8 @@ describe('WebSocketServer options and lifecycle', () => {
   it("'wsClientError' lets the user answer a bad upgrade", T, async () => {
     const srv = await h.startServer('wss');
     srv.wss.on('wsClientError', (err, socket, req) => {
-      assert.equal(err.statusCode, 400);
+      assert.equal(err.statusCode, 405);
+      assert.equal(err.message, 'Invalid HTTP method');
       assert.equal(req.method, 'POST');
       socket.end('HTTP/1.1 418 I\'m a teapot\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });

@@ -46,26 +46,47 @@ async function refused(srv, request, status, { oneByteAtATime = false } = {}) {
   return res;
 }
 
+// [what, request, status, the response body (ws's message)]
+const KEY = 'Missing or invalid Sec-WebSocket-Key header';
+const VERSION = 'Missing or invalid Sec-WebSocket-Version header';
 const BAD_REQUESTS = [
-  ['a missing Host header', { headers: { Host: null } }],
-  ['a POST', { method: 'POST' }],
-  ['a PUT', { method: 'PUT' }],
-  ['HTTP/1.0', { httpVersion: '1.0' }],
-  ['an invalid Upgrade header (h2c)', { headers: { Upgrade: 'h2c' } }],
-  ['a key of the wrong length (20 chars)', { key: 'dGhlIHNhbXBsZSBub25j' }],
-  ['a key that decodes to 15 bytes', { key: 'AAAAAAAAAAAAAAAAAAAA' }],
-  ['a 24-char key that is not base64', { key: '!!!!!!!!!!!!!!!!!!!!!!==' }],
-  ['a 24-char base64 key of 18 bytes', { key: 'AAAAAAAAAAAAAAAAAAAAAAAA' }],
-  ['a missing Sec-WebSocket-Key', { headers: { 'Sec-WebSocket-Key': null } }],
-  ['a missing Sec-WebSocket-Version', { headers: { 'Sec-WebSocket-Version': null } }],
+  ['a POST', { method: 'POST' }, 405, 'Invalid HTTP method'],
+  ['a PUT', { method: 'PUT' }, 405, 'Invalid HTTP method'],
+  ['HTTP/1.0', { httpVersion: '1.0' }, 400, 'Invalid HTTP version: the upgrade needs HTTP/1.1 or later'],
+  ['an invalid Upgrade header (h2c)', { headers: { Upgrade: 'h2c' } }, 400, 'Invalid Upgrade header'],
+  ['a key of the wrong length (20 chars)', { key: 'dGhlIHNhbXBsZSBub25j' }, 400, KEY],
+  ['a key that decodes to 15 bytes', { key: 'AAAAAAAAAAAAAAAAAAAA' }, 400, KEY],
+  ['a 24-char key that is not base64', { key: '!!!!!!!!!!!!!!!!!!!!!!==' }, 400, KEY],
+  ['a 24-char base64 key of 18 bytes', { key: 'AAAAAAAAAAAAAAAAAAAAAAAA' }, 400, KEY],
+  ['a missing Sec-WebSocket-Key', { headers: { 'Sec-WebSocket-Key': null } }, 400, KEY],
+  ['a missing Sec-WebSocket-Version', { headers: { 'Sec-WebSocket-Version': null } }, 400, VERSION],
 ];
 
 for (const kind of h.KINDS) {
   describe(`opening handshake (${kind})`, () => {
-    for (const [name, request] of BAD_REQUESTS) {
-      it(`${name} is refused with 400`, T, async () => {
+    for (const [name, request, status, message] of BAD_REQUESTS) {
+      it(`${name} is refused with ${status} and ws's message`, T, async () => {
         const srv = await h.startServer(kind);
-        await refused(srv, h.upgradeRequest(request), 400);
+        const res = await refused(srv, h.upgradeRequest(request), status);
+        assert.equal(res.body, message);
+      });
+    }
+
+    // accept() is the HTTP server: HTTP/1.1 requires Host (RFC 9112 §3.2).
+    // WebSocketServer leaves HTTP's rules to the user's server, as ws does.
+    if (kind === 'accept') {
+      it('a missing Host header is refused with 400', T, async () => {
+        const srv = await h.startServer(kind);
+        const res = await refused(srv, h.upgradeRequest({ headers: { Host: null } }), 400);
+        assert.equal(res.body, 'Missing Host header');
+      });
+    } else {
+      it('a request without Host is accepted', T, async () => {
+        const srv = await h.startServer(kind);
+        const connection = srv.nextConnection();
+        const client = await h.connect(srv.port, { headers: { Host: null } });
+        await connection;
+        assert.equal(client.response.status, 101);
       });
     }
 
@@ -84,11 +105,23 @@ for (const kind of h.KINDS) {
       await refused(srv, h.upgradeRequest({ headers: { Connection: 'keep-alive' } }), notUpgrade);
     });
 
-    for (const version of ['8', '14']) {
-      it(`Sec-WebSocket-Version: ${version} is refused with 426 and Sec-WebSocket-Version: 13`, T, async () => {
+    for (const version of ['14', '7', '13, 8', 'x']) {
+      it(`Sec-WebSocket-Version: ${version} is refused with 400 and Sec-WebSocket-Version: 13, 8`, T, async () => {
         const srv = await h.startServer(kind);
-        const res = await refused(srv, h.upgradeRequest({ headers: { 'Sec-WebSocket-Version': version } }), 426);
-        assert.equal(res.headers['sec-websocket-version'], '13');
+        const res = await refused(srv, h.upgradeRequest({ headers: { 'Sec-WebSocket-Version': version } }), 400);
+        assert.equal(res.headers['sec-websocket-version'], '13, 8');
+        assert.equal(res.body, VERSION);
+      });
+    }
+
+    for (const version of ['13', '8']) {
+      it(`Sec-WebSocket-Version: ${version} is accepted`, T, async () => {
+        const srv = await h.startServer(kind);
+        const connection = srv.nextConnection();
+        const client = await h.connect(srv.port, { headers: { 'Sec-WebSocket-Version': version } });
+        const conn = await connection;
+        assert.equal(client.response.status, 101);
+        assert.equal(conn.ws.readyState, WebSocket.OPEN);
       });
     }
 

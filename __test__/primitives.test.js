@@ -114,7 +114,7 @@ describe('parseUpgradeRequest', () => {
   });
 
   const refusals = [
-    ['POST', RFC_REQUEST.replace('GET', 'POST'), 400],
+    ['POST', RFC_REQUEST.replace('GET', 'POST'), 405],
     ['HTTP/1.0', RFC_REQUEST.replace('HTTP/1.1', 'HTTP/1.0'), 400],
     ['no Host', RFC_REQUEST.replace('Host: server.example.com\r\n', ''), 400],
     ['no Upgrade', RFC_REQUEST.replace('Upgrade: websocket\r\n', ''), 400],
@@ -124,7 +124,7 @@ describe('parseUpgradeRequest', () => {
     ['non-base64 key', RFC_REQUEST.replace('dGhlIHNhbXBsZSBub25jZQ==', '????????????????????????'), 400],
     ['no version', RFC_REQUEST.replace('Sec-WebSocket-Version: 13\r\n', ''), 400],
     ['malformed request line', 'GARBAGE\r\n\r\n', 400],
-    ['version 8', RFC_REQUEST.replace('Version: 13', 'Version: 8'), 426],
+    ['version 12', RFC_REQUEST.replace('Version: 13', 'Version: 12'), 400],
   ];
   for (const [name, text, status] of refusals) {
     it(`throws HandshakeError ${status} for ${name}`, () => {
@@ -136,7 +136,8 @@ describe('parseUpgradeRequest', () => {
           assert.equal(err.statusCode, status);
           assert.equal(typeof err.response, 'string');
           assert.ok(err.response.startsWith(`HTTP/1.1 ${status} `));
-          if (status === 426) assert.match(err.response, /\r\nSec-WebSocket-Version: 13\r\n/);
+          if (/Version: 12/.test(text)) assert.match(err.response, /\r\nSec-WebSocket-Version: 13, 8\r\n/);
+          assert.ok(err.response.endsWith(`\r\n\r\n${err.message}`));
           return true;
         }
       );

@@ -218,31 +218,50 @@ for (const name of Object.keys(raw)) {
   addon[name] = typeof raw[name] === 'function' ? wrap(raw[name]) : raw[name];
 }
 
-// Handshake results in the shapes the JS callers take: a refusal the addon
-// throws comes back as { status, message }, a success carries status 0.
+// Handshake results in the shapes the JS callers take: a success carries
+// status 0; a refusal ({ status, message, headers }) comes back as a value.
 
-/** @returns {0 | 1 | { status: number, message: string, protocols: string[], extensions?: string }} */
+/**
+ * A refusal the addon returned, in the shape of a successful check (no key,
+ * no offers) so that callers read one shape.
+ * @param {{ status: number, message: string, headers?: Record<string, string> }} refusal
+ */
+function refusedUpgrade(refusal) {
+  return { status: refusal.status, message: refusal.message, headers: refusal.headers || undefined, key: '', protocols: [], extensions: undefined, protocolRefusal: undefined };
+}
+
+/**
+ * A valid upgrade's offers with status 0 (the addon returns them without one).
+ * @param {object} result
+ */
+function validUpgrade(result) {
+  result.status = 0;
+  if (result.protocolRefusal === null) result.protocolRefusal = undefined;
+  return result;
+}
+
+/** @returns {0 | 1 | { status: number, message?: string, headers?: object, protocols: string[], extensions?: string, protocolRefusal?: object }} */
 addon.parseUpgradeInto = function parseUpgradeInto(buffer, maxHeaderBytes, table) {
   let result;
   try {
     result = raw.parseUpgradeInto(buffer, maxHeaderBytes, table);
   } catch (err) {
-    return { ...refused(err), protocols: [], extensions: undefined };
+    throw translateError(err);
   }
-  if (typeof result === 'object') result.status = 0;
-  return result;
+  if (typeof result !== 'object') return result;
+  return result.status === undefined ? validUpgrade(result) : refusedUpgrade(result);
 };
 
-/** @returns {null | string | { status: number, message: string, key: string, protocols: string[], extensions?: string }} */
+/** @returns {null | string | { status: number, message?: string, headers?: object, key: string, protocols: string[], extensions?: string, protocolRefusal?: object }} */
 addon.validateUpgradeJoined = function validateUpgradeJoined(method, versionMinor, joined, count) {
   let result;
   try {
     result = raw.validateUpgradeJoined(method, versionMinor, joined, count);
   } catch (err) {
-    return { ...refused(err), key: '', protocols: [], extensions: undefined };
+    throw translateError(err);
   }
-  if (result !== null && typeof result === 'object') result.status = 0;
-  return result;
+  if (result === null || typeof result !== 'object') return result;
+  return result.status === undefined ? validUpgrade(result) : refusedUpgrade(result);
 };
 
 /** validateUpgradeJoined for raw headers that do not survive joining (see src/binding/handshake.rs). */
@@ -251,20 +270,21 @@ addon.validateUpgrade = function validateUpgrade(method, versionMinor, rawHeader
   try {
     result = raw.validateUpgrade(method, versionMinor, rawHeaders);
   } catch (err) {
-    return { ...refused(err), key: '', protocols: [], extensions: undefined };
+    throw translateError(err);
   }
-  if (typeof result === 'object') result.status = 0;
-  return result;
+  if (typeof result !== 'object') return result;
+  return result.status === undefined ? validUpgrade(result) : refusedUpgrade(result);
 };
 
-/** @returns {{ complete: boolean, status: number, message: string } & object} */
+/** @returns {{ complete: boolean, status: number, message: string, headers?: object } & object} */
 addon.parseRequest = function parseRequest(buffer, maxHeaderBytes) {
   let result;
   try {
     result = raw.parseRequest(buffer, maxHeaderBytes);
   } catch (err) {
-    return { complete: true, ...refused(err) };
+    throw translateError(err);
   }
+  if (result.refusal) return { complete: true, ...refusedUpgrade(result.refusal) };
   result.status = 0;
   result.message = '';
   return result;

@@ -20,6 +20,12 @@ const DEFAULTS = Object.freeze({
   // After the close frames are exchanged and our FIN is sent: how long the peer gets to close TCP.
   closeGraceTimeout: 3 * 1000,
   autoPong: true,
+  // ws 8's receiver options and limits (8.21–8.23's DoS limits).
+  allowSynchronousEvents: true,
+  skipUTF8Validation: false,
+  maxFragments: 16 * 1024,
+  maxBufferedChunks: 256 * 1024,
+  maxPendingAutoPongs: 60,
   idleTimeout: 0,
   maxBackpressure: 0,
   backpressurePolicy: 'drop',
@@ -90,16 +96,23 @@ function checkObject(options, name = 'options') {
  * WebSocketServer's options with ws 8's defaults filled in (what
  * `server.options` shows); the per-connection ones are checked by
  * connectionOptions(), the handshake's by ServerHandshake.
- * @param {object} options
+ * @param {object} [options] missing: as ws, the error that names the three modes
+ * @param {Function} BaseWebSocket the WebSocket class: the default of the
+ *   `WebSocket` option, which must be it or a class that extends it
  * @returns {object}
  */
-function serverOptions(options) {
-  checkObject(options);
+function serverOptions(options, BaseWebSocket) {
+  if (options !== undefined && options !== null) checkObject(options);
   const merged = {
+    allowSynchronousEvents: DEFAULTS.allowSynchronousEvents,
+    autoPong: DEFAULTS.autoPong,
+    maxBufferedChunks: DEFAULTS.maxBufferedChunks,
+    maxFragments: DEFAULTS.maxFragments,
     maxPayload: DEFAULTS.maxPayload,
+    maxPendingAutoPongs: DEFAULTS.maxPendingAutoPongs,
+    skipUTF8Validation: DEFAULTS.skipUTF8Validation,
     closeTimeout: DEFAULTS.closeTimeout,
     handshakeTimeout: DEFAULTS.handshakeTimeout,
-    autoPong: DEFAULTS.autoPong,
     clientTracking: true,
     perMessageDeflate: false,
     handleProtocols: null,
@@ -110,8 +123,16 @@ function serverOptions(options) {
     server: null,
     noServer: false,
     backlog: null,
+    WebSocket: BaseWebSocket,
     ...options,
   };
+  const modes = [merged.port != null, !!merged.server, !!merged.noServer].filter(Boolean).length;
+  if (modes !== 1) throw typeError('One and only one of the "port", "server", or "noServer" options must be specified');
+  if (merged.WebSocket === undefined || merged.WebSocket === null) merged.WebSocket = BaseWebSocket;
+  const WebSocketClass = merged.WebSocket;
+  if (typeof WebSocketClass !== 'function' || (WebSocketClass !== BaseWebSocket && !(WebSocketClass.prototype instanceof BaseWebSocket))) {
+    throw typeError('WebSocket: must be the WebSocket class or a class that extends it');
+  }
   checkNumber(merged.handshakeTimeout, 'handshakeTimeout');
   return merged;
 }
@@ -131,7 +152,7 @@ function checkOptionalInstance(value, Class, name, what) {
  * The per-connection options shared by WebSocketServer, accept() and the
  * client, checked, with defaults filled in.
  * @param {object} options
- * @returns {{ maxPayload: number, closeTimeout: number, closeGraceTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: 'drop'|'close' }}
+ * @returns {{ maxPayload: number, closeTimeout: number, closeGraceTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: 'drop'|'close', allowSynchronousEvents: boolean, skipUTF8Validation: boolean, maxFragments: number, maxBufferedChunks: number, maxPendingAutoPongs: number }}
  */
 function connectionOptions(options) {
   const picked = {
@@ -142,12 +163,21 @@ function connectionOptions(options) {
     idleTimeout: options.idleTimeout === undefined ? DEFAULTS.idleTimeout : options.idleTimeout,
     maxBackpressure: options.maxBackpressure === undefined ? DEFAULTS.maxBackpressure : options.maxBackpressure,
     backpressurePolicy: options.backpressurePolicy === undefined ? DEFAULTS.backpressurePolicy : options.backpressurePolicy,
+    allowSynchronousEvents:
+      options.allowSynchronousEvents === undefined ? DEFAULTS.allowSynchronousEvents : !!options.allowSynchronousEvents,
+    skipUTF8Validation: options.skipUTF8Validation === undefined ? DEFAULTS.skipUTF8Validation : !!options.skipUTF8Validation,
+    maxFragments: options.maxFragments === undefined ? DEFAULTS.maxFragments : options.maxFragments,
+    maxBufferedChunks: options.maxBufferedChunks === undefined ? DEFAULTS.maxBufferedChunks : options.maxBufferedChunks,
+    maxPendingAutoPongs: options.maxPendingAutoPongs === undefined ? DEFAULTS.maxPendingAutoPongs : options.maxPendingAutoPongs,
   };
   checkNumber(picked.maxPayload, 'maxPayload');
   checkNumber(picked.closeTimeout, 'closeTimeout');
   checkNumber(picked.closeGraceTimeout, 'closeGraceTimeout');
   checkNumber(picked.idleTimeout, 'idleTimeout');
   checkNumber(picked.maxBackpressure, 'maxBackpressure');
+  checkNumber(picked.maxFragments, 'maxFragments');
+  checkNumber(picked.maxBufferedChunks, 'maxBufferedChunks');
+  checkNumber(picked.maxPendingAutoPongs, 'maxPendingAutoPongs');
   if (!BACKPRESSURE_POLICIES.includes(picked.backpressurePolicy)) {
     throw rangeError(`backpressurePolicy: must be 'drop' or 'close', got ${describe(picked.backpressurePolicy)}`);
   }

@@ -29,7 +29,7 @@ function acceptKey(key) {
  * @param {{ maxHeaderBytes?: number }} [options]
  * @returns {null | { method: string, url: string, httpVersion: string, rawHeaders: string[], headers: Record<string,string>, key: string, protocols: string[], extensions: string|null, bytesUsed: number }}
  *   null while the header block is incomplete
- * @throws {HandshakeError} with statusCode 400, 426 or 431
+ * @throws {HandshakeError} with statusCode 400, 405 or 431 (a version refusal's response lists Sec-WebSocket-Version: 13, 8)
  */
 function parseUpgradeRequest(buffer, options = {}) {
   if (!Buffer.isBuffer(buffer)) throw typeError('buffer: must be a Buffer');
@@ -37,7 +37,10 @@ function parseUpgradeRequest(buffer, options = {}) {
   checkInteger(maxHeaderBytes, 'maxHeaderBytes', 1, 'a positive integer');
   const result = addon.parseRequest(buffer, Math.min(maxHeaderBytes, 0xffffffff));
   if (!result.complete) return null;
-  if (result.status !== 0) throw handshakeRefusal(result.status, result.message, addon.errorResponse(result.status, result.message));
+  if (result.status !== 0) {
+    const headers = result.headers ? Object.entries(result.headers).flat() : undefined;
+    throw handshakeRefusal(result.status, result.message, addon.errorResponse(result.status, undefined, result.message, headers));
+  }
   const headers = {};
   for (let i = 0; i < result.rawHeaders.length; i += 2) {
     const name = result.rawHeaders[i].toLowerCase();

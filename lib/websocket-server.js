@@ -10,7 +10,7 @@ const EventEmitter = require('node:events');
 const http = require('node:http');
 const { WebSocket } = require('./connection/websocket');
 const { serverOptions } = require('./options');
-const { typeError, handshakeError, usageError } = require('./errors');
+const { handshakeError, usageError } = require('./errors');
 const { ServerHandshake } = require('./handshake/server');
 const { validateParsedRequest, writeRefusal, writeTimeoutRefusal } = require('./handshake/request');
 const { Topics } = require('./topics');
@@ -45,15 +45,17 @@ class WebSocketServer extends EventEmitter {
    * @param {boolean|object} [options.perMessageDeflate] RFC 7692 compression, as in ws (default false)
    * @param {Function} [options.verifyClient] (info) => boolean, or (info, cb) => void for an asynchronous answer
    * @param {object} [options.backplane] carries publishes to other processes, e.g. redisBackplane({ url })
+   * @param {Function} [options.WebSocket] the class of the connections: WebSocket (default) or a class that extends it
+   * @param {boolean} [options.allowSynchronousEvents] ws's receiver option, default true
+   * @param {boolean} [options.skipUTF8Validation] ws's receiver option, default false
+   * @param {number} [options.maxFragments] fragments per message, default 16384
+   * @param {number} [options.maxBufferedChunks] chunks buffered per message, default 262144
+   * @param {number} [options.maxPendingAutoPongs] automatic pongs waiting to be written, default 60
    * @param {Function} [callback] listening callback when `port` is given
    */
   constructor(options, callback) {
     super();
-    options = serverOptions(options);
-    const modes = [options.port != null, !!options.server, !!options.noServer].filter(Boolean).length;
-    if (modes !== 1) {
-      throw typeError('One and only one of the "port", "server", or "noServer" options must be specified');
-    }
+    options = serverOptions(options, WebSocket);
     this._handshake = new ServerHandshake(options);
     this._host = new NodeRequestHost(this);
     /** The topics of this server's sockets (lib/topics.js). */
@@ -140,8 +142,9 @@ class WebSocketServer extends EventEmitter {
   }
 
   /**
-   * Completes an upgrade that Node's http server received: the one server
-   * handshake, then `cb(ws, req)`. A refused request is answered and closed
+   * Completes an upgrade that Node's http server received (or one a web
+   * framework's test tool made up: `req` needs only `method`, `url` and
+   * `headers`): the one server handshake, then `cb(ws, req)`. A refused request is answered and closed
    * (or, for a malformed one, handed to 'wsClientError' listeners). If
    * handleProtocols or verifyClient throws, the request is answered 500 and
    * the error is rethrown here (from verifyClient's callback when it is
@@ -227,7 +230,7 @@ class NodeRequestHost {
     const { server } = this;
     const { socket, req, context } = upgrade;
     socket.removeListener('error', socketOnError);
-    const ws = new WebSocket(null);
+    const ws = new server.options.WebSocket(null, undefined, server.options);
     const handshake = server._handshake;
     ws._setSocket(socket, context.head, handshake.connection, upgrade.protocol, handshake.agreedDeflate(upgrade));
     ws._topicHub = server.topics;

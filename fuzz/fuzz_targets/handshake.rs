@@ -4,7 +4,7 @@
 //! request. Invariants: no panic; a buffer longer than the limit is never
 //! "incomplete" (it is 431, or a request complete within the limit); a
 //! complete request used at most the limit and at most the input; refusals are
-//! 400, 426 or 431 only; the complete request parses the same from exactly its
+//! 400, 405 or 431 only, and their responses build; the complete request parses the same from exactly its
 //! own bytes, and every shorter prefix is incomplete (accept() re-parses the
 //! growing buffer on each chunk, so a prefix error would refuse a client whose
 //! request arrived in pieces); a valid upgrade has a 24-character key, token
@@ -14,8 +14,8 @@
 use libfuzzer_sys::fuzz_target;
 use native_ws::http::request::parse_head;
 use native_ws::http::server::{
-    accept_key, error_response, join_response, response_lines, switching_protocols,
-    validate_upgrade,
+    accept_key, join_response, response_lines, switching_protocols, validate_upgrade,
+    violation_response, HostRule,
 };
 
 fn is_token(s: &str) -> bool {
@@ -60,20 +60,27 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             let method = req.text(req.method);
-            match validate_upgrade(&method, req.version_minor, &req.text_headers()) {
+            match validate_upgrade(&method, req.version_minor, &req.text_headers(), HostRule::Required) {
                 Ok(up) => {
+                    let up_protocols = match up.protocols {
+                        Ok(ref list) => list.clone(),
+                        Err(ref e) => {
+                            assert_eq!(e.status(), 400);
+                            Vec::new()
+                        }
+                    };
                     assert_eq!(method, "GET");
                     assert!(req.version_minor >= 1);
                     assert_eq!(up.key.len(), 24, "key {:?}", up.key);
                     assert_eq!(accept_key(&up.key).len(), 28);
-                    for (i, p) in up.protocols.iter().enumerate() {
+                    for (i, p) in up_protocols.iter().enumerate() {
                         assert!(is_token(p), "subprotocol {p:?} is not a token");
                         assert!(
-                            !up.protocols[..i].contains(p),
+                            !up_protocols[..i].contains(p),
                             "duplicate subprotocol {p:?}"
                         );
                     }
-                    let proto = up.protocols.first().map(String::as_str);
+                    let proto = up_protocols.first().map(String::as_str);
                     let text = switching_protocols(&up.key, proto, up.extensions.as_deref());
                     assert_eq!(join_response(&response_lines(&text)), text);
                     assert!(
@@ -83,11 +90,11 @@ fuzz_target!(|data: &[u8]| {
                 }
                 Err(e) => {
                     assert!(
-                        matches!(e.status(), 400 | 426),
+                        matches!(e.status(), 400 | 405),
                         "validate_upgrade status {}",
                         e.status()
                     );
-                    let response = error_response(e.status(), &e.to_string());
+                    let response = violation_response(&e);
                     assert!(response.contains("\r\n\r\n"));
                 }
             }
@@ -98,7 +105,7 @@ fuzz_target!(|data: &[u8]| {
                 "parse_head status {}",
                 e.status()
             );
-            let _ = error_response(e.status(), &e.to_string());
+            let _ = violation_response(&e);
         }
     }
 });

@@ -6,6 +6,7 @@
 // handshake (lib/handshake/server.js); subprotocol selection; the 101 and
 // refusal responses.
 
+const http = require('node:http');
 const { addon } = require('../native');
 const { usageError } = require('../errors');
 const { newUpgradeTable, upgradeBytesUsed, readUpgradeLayout } = require('../abi');
@@ -13,21 +14,68 @@ const { newUpgradeTable, upgradeBytesUsed, readUpgradeLayout } = require('../abi
 const NO_PROTOCOLS = [];
 
 /**
- * Validates an upgrade request Node's http module parsed (one native call).
- * @param {import('http').IncomingMessage} req
- * @returns {{ status: number, message?: string, key?: string, protocols?: string[], extensions?: string }}
+ * Validates an upgrade request Node's http module parsed, or one a web
+ * framework's in-process test tool built (`method`, `url` and `headers`
+ * only, values possibly numbers): one native call. As ws, it reads
+ * `req.headers`, so what a middleware changed there counts, and
+ * `server.maxHeadersCount` limits what is seen.
+ * @param {import('http').IncomingMessage | { method: string, url: string, headers: object }} req
+ * @returns {{ status: number, message?: string, headers?: object, key?: string, protocols?: string[], extensions?: string, protocolRefusal?: object }}
  *   status 0 with the key, offered subprotocols and extension header, or the refusal
  */
 function validateParsedRequest(req) {
-  const version = req.httpVersionMinor + 10 * (req.httpVersionMajor - 1);
-  const raw = req.rawHeaders;
+  const version = httpVersionCode(req);
+  const method = String(req.method);
+  const raw = flattenHeaders(req.headers);
   // One joined string crosses to the native side faster than one per header;
-  // null only if a value held a newline, which Node's HTTP parser refuses.
-  let check = addon.validateUpgradeJoined(req.method, version, raw.join('\n'), raw.length);
-  if (check === null) check = addon.validateUpgrade(req.method, version, raw);
+  // null only if a value held a newline, which Node's HTTP parser refuses
+  // (a hand-made request may not).
+  let check = addon.validateUpgradeJoined(method, version, raw.join('\n'), raw.length);
+  if (check === null) check = addon.validateUpgrade(method, version, raw);
   // The key alone for a valid request that offers no subprotocol and no extension.
-  if (typeof check === 'string') return { status: 0, key: check, protocols: NO_PROTOCOLS, extensions: undefined };
+  if (typeof check === 'string') return { status: 0, key: check, protocols: NO_PROTOCOLS, extensions: undefined, protocolRefusal: undefined };
   return check;
+}
+
+/**
+ * The HTTP version as the native check takes it (minor + 10 × (major − 1):
+ * 1 for HTTP/1.1, 0 for HTTP/1.0): from httpVersionMajor/Minor, else the
+ * httpVersion string; HTTP/1.1 when the request object has neither.
+ * @param {object} req
+ * @returns {number}
+ */
+function httpVersionCode(req) {
+  let major = req.httpVersionMajor;
+  let minor = req.httpVersionMinor;
+  if (typeof major !== 'number' || typeof minor !== 'number') {
+    const match = /^(\d+)\.(\d+)$/.exec(typeof req.httpVersion === 'string' ? req.httpVersion : '');
+    if (match === null) return 1;
+    major = Number(match[1]);
+    minor = Number(match[2]);
+  }
+  return Math.max(0, Math.min(255, minor + 10 * (major - 1)));
+}
+
+/**
+ * A headers object as flat [name, value, …]: an array value gives one line
+ * per element, other values are converted with String() (a test tool may
+ * give Sec-WebSocket-Version as the number 13); undefined values are left out.
+ * @param {object} [headers]
+ * @returns {string[]}
+ */
+function flattenHeaders(headers) {
+  const raw = [];
+  if (headers === null || typeof headers !== 'object') return raw;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) raw.push(name, String(item));
+    } else {
+      raw.push(name, String(value));
+    }
+  }
+  return raw;
 }
 
 /**
@@ -48,31 +96,36 @@ function parseRawRequest(buffer, maxHeaderBytes, socket) {
   const key = parts.key;
   const req = new UpgradeRequest(head, parts, socket);
   const parsed = result === 1
-    ? { status: 0, key, protocols: NO_PROTOCOLS, extensions: undefined }
-    : { status: 0, key, protocols: result.protocols, extensions: result.extensions };
+    ? { status: 0, key, protocols: NO_PROTOCOLS, extensions: undefined, protocolRefusal: undefined }
+    : { status: 0, key, protocols: result.protocols, extensions: result.extensions, protocolRefusal: result.protocolRefusal };
   return { parsed, req, bytesUsed };
 }
 
 /**
- * Answers a refused request with an HTTP error response and closes the socket.
+ * Answers a refused request with an HTTP error response as ws writes it
+ * (Connection: close, Content-Type, Content-Length, `headers`, the message
+ * as body) and closes the socket. A header that would break the response
+ * (CR/LF in a value, a name that is not a token) throws a TypeError, after
+ * the socket is destroyed.
  * @param {import('stream').Duplex} socket
  * @param {number} status
  * @param {string} message
- * @param {Record<string, string|number>} [headers] extra headers (e.g. from verifyClient)
+ * @param {Record<string, string|number>} [headers] extra headers (verifyClient's, or Sec-WebSocket-Version)
  */
 function writeRefusal(socket, status, message, headers) {
-  if (socket.writable && !socket.destroyed) {
-    let response = addon.errorResponse(status, message);
-    if (headers) {
-      const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-      const split = response.indexOf('\r\n\r\n') + 2;
-      response = response.slice(0, split) + extra + response.slice(split);
-    }
-    socket.once('finish', () => socket.destroy());
-    socket.end(response);
-  } else {
+  if (!socket.writable || socket.destroyed) {
     socket.destroy();
+    return;
   }
+  let response;
+  try {
+    response = addon.errorResponse(status, http.STATUS_CODES[status], message, headers ? flattenHeaders(headers) : undefined);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end(response);
 }
 
 /**
@@ -82,7 +135,7 @@ function writeRefusal(socket, status, message, headers) {
  * @param {import('stream').Duplex} socket
  */
 function writeTimeoutRefusal(socket) {
-  if (socket.writable && socket.writableLength === 0) socket.write(addon.errorResponse(408, 'Request Timeout'));
+  if (socket.writable && socket.writableLength === 0) socket.write(addon.errorResponse(408, http.STATUS_CODES[408], http.STATUS_CODES[408]));
   socket.destroy();
 }
 

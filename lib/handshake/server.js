@@ -17,10 +17,11 @@ const { selectProtocol, acceptLines, joinLines, acceptResponse } = require('./re
  * A request going through the handshake. The request source fills in the
  * first four fields; the checks fill in the rest.
  * @typedef {object} Upgrade
- * @property {object|null} req an http.IncomingMessage or an UpgradeRequest (null if it could not be parsed)
+ * @property {object|null} req an http.IncomingMessage, a request object of a framework's test tool, or an UpgradeRequest (null if it could not be parsed)
  * @property {import('stream').Duplex} socket
- * @property {{ status: number, message?: string, key?: string, protocols?: string[], extensions?: string }} parsed
- *   what the native validation found: status 0 and the key, offered subprotocols and extensions, or the refusal
+ * @property {{ status: number, message?: string, headers?: Record<string, string>, key?: string, protocols?: string[], extensions?: string, protocolRefusal?: { status: number, message: string } }} parsed
+ *   what the native validation found: status 0 and the key, offered subprotocols (or
+ *   protocolRefusal for a malformed offer) and extensions, or the refusal
  * @property {*} [context] the host's own (e.g. the handleUpgrade callback)
  * @property {string} [key]
  * @property {string} [protocol] the subprotocol chosen ('' for none)
@@ -31,8 +32,8 @@ const { selectProtocol, acceptLines, joinLines, acceptResponse } = require('./re
  * Why a request is refused.
  * @typedef {object} Refusal
  * @property {number|null} status HTTP status to answer with; null: close without an answer
- * @property {string} message
- * @property {Record<string, string|number>} [headers] extra response headers (from verifyClient)
+ * @property {string} message the response body (ws's words), and the message of 'wsClientError'
+ * @property {Record<string, string|number>} [headers] extra response headers (verifyClient's, or Sec-WebSocket-Version)
  * @property {Error} [cause] a user callback threw this
  * @property {boolean} clientError the request itself is malformed ('wsClientError' may take it)
  */
@@ -60,33 +61,70 @@ function refusal(status, message, details = {}) {
   return { status, message, headers: details.headers, cause: details.cause, clientError: !!details.clientError };
 }
 
+/** What a check returns when it will resume the handshake itself (an asynchronous verifyClient). */
+const PENDING = Symbol('native-ws.pending');
+
 /**
- * The checks, in the order they run: each reads and fills in the upgrade and
- * returns a Refusal or null. The order of this list and the statuses in it
- * are the one place to change them (verifyClient and the 101 follow).
- * @type {Array<(upgrade: Upgrade, handshake: ServerHandshake, host: HandshakeHost) => Refusal|null>}
+ * The handshake's checks, in the order they run: ws 8's order, with the
+ * rules ws leaves out in the native check (see validate_upgrade in
+ * src/http/server.rs). Each reads and fills in the upgrade and returns null
+ * (go on), a Refusal, or PENDING. This list is the one place that orders
+ * the checks and gives their statuses; after the last, the 101 is written.
+ * @type {Array<(upgrade: Upgrade, handshake: ServerHandshake, host: HandshakeHost) => Refusal|null|typeof PENDING>}
  */
 const CHECKS = [
-  // Method, HTTP version, Upgrade/Connection, key, version, the grammar of
-  // the subprotocol and extension headers (native: 400, 426, 431).
+  // Native, in this order: method (405), HTTP version, Upgrade, Host (only
+  // where native-ws parsed the request), Connection, key, version (400 with
+  // Sec-WebSocket-Version: 13, 8); and the header block's own limits (431).
   function validRequest(upgrade) {
     const { parsed } = upgrade;
-    if (parsed.status !== 0) return refusal(parsed.status, parsed.message, { clientError: true });
+    if (parsed.status !== 0) return refusal(parsed.status, parsed.message, { headers: parsed.headers, clientError: true });
     upgrade.key = parsed.key;
     return null;
   },
-  // The `path` option (through the host: WebSocketServer#shouldHandle may be overridden, as in ws).
+  // The `path` option (through the host: WebSocketServer#shouldHandle may be
+  // overridden, as in ws). A request for another path is not malformed: a
+  // plain 400, not for 'wsClientError'.
   function expectedPath(upgrade, handshake, host) {
-    return host.shouldHandle(upgrade.req) ? null : refusal(400, 'Unexpected path');
+    return host.shouldHandle(upgrade.req) ? null : refusal(400, http.STATUS_CODES[400]);
   },
-  // permessage-deflate offers against the `perMessageDeflate` option.
+  // The Sec-WebSocket-Protocol header's grammar (parsed natively with the request).
+  function validProtocolHeader(upgrade) {
+    const refused = upgrade.parsed.protocolRefusal;
+    return refused === undefined ? null : refusal(refused.status, refused.message, { clientError: true });
+  },
+  // permessage-deflate offers against the `perMessageDeflate` option (the
+  // header is read only when it is on, as in ws). A header that does not
+  // parse is refused (400); an offer with a bad parameter is declined.
   function extensionsNegotiated(upgrade, handshake) {
     const negotiated = deflate.negotiate(upgrade.parsed.extensions, handshake.deflateOptions);
-    if (negotiated && negotiated.status !== 0) return refusal(negotiated.status, negotiated.message);
+    if (negotiated && negotiated.status !== 0) {
+      return refusal(negotiated.status, negotiated.message, { clientError: negotiated.status === 400 });
+    }
     upgrade.negotiated = negotiated;
     return null;
   },
-  // handleProtocols (or the first offer); a handler that throws is answered 500.
+  // verifyClient: false answers 401, or the status, message and headers the
+  // asynchronous form gives; a throw answers 500 (and is rethrown by the host).
+  function clientVerified(upgrade, handshake, host) {
+    return handshake.verifyClient === null ? null : verify(upgrade, handshake, host);
+  },
+  // The client went away meanwhile (its FIN arrived): close without an answer.
+  function stillConnected(upgrade) {
+    const { socket } = upgrade;
+    return socket.readable && socket.writable ? null : refusal(null, 'connection closed during the handshake');
+  },
+  // WebSocketServer: a second handleUpgrade() with the same socket throws.
+  function notTakenYet(upgrade, handshake, host) {
+    host.take(upgrade);
+    return null;
+  },
+  // The server is closing: 503.
+  function serverAccepting(upgrade, handshake, host) {
+    return host.accepting() ? null : refusal(503, http.STATUS_CODES[503]);
+  },
+  // handleProtocols (or the first offer), after verifyClient as in ws; a
+  // handler that throws is answered 500.
   function subprotocolSelected(upgrade, handshake) {
     try {
       upgrade.protocol = selectProtocol(handshake.handleProtocols, upgrade.parsed.protocols, upgrade.req);
@@ -115,19 +153,29 @@ class ServerHandshake {
   }
 
   /**
-   * Takes one request through the checks, verifyClient and the 101.
+   * Takes one request through the checks and, if none refuses it, the 101.
    * @param {Upgrade} upgrade
    * @param {HandshakeHost} host
    */
   run(upgrade, host) {
-    for (const check of CHECKS) {
-      const refused = check(upgrade, this, host);
-      if (refused !== null) {
-        host.refuse(upgrade, refused);
-        return;
-      }
+    this._runFrom(0, upgrade, host);
+  }
+
+  /**
+   * Runs the checks from index `first` on (a check that returned PENDING
+   * resumes with the one after it).
+   * @param {number} first
+   * @param {Upgrade} upgrade
+   * @param {HandshakeHost} host
+   */
+  _runFrom(first, upgrade, host) {
+    for (let i = first; i < CHECKS.length; i++) {
+      const outcome = CHECKS[i](upgrade, this, host);
+      if (outcome === null) continue;
+      if (outcome !== PENDING) host.refuse(upgrade, outcome);
+      return;
     }
-    this._verify(upgrade, host);
+    respond(upgrade, host);
   }
 
   /**
@@ -150,62 +198,53 @@ class ServerHandshake {
   agreedDeflate(upgrade) {
     return upgrade.negotiated ? { options: this.deflateOptions, params: upgrade.negotiated.params } : undefined;
   }
-
-  _verify(upgrade, host) {
-    const verifyClient = this.verifyClient;
-    if (verifyClient === null) {
-      respond(upgrade, host);
-      return;
-    }
-    const { req } = upgrade;
-    const socket = req.socket || upgrade.socket;
-    const info = { origin: req.headers.origin, secure: !!(socket.authorized || socket.encrypted), req };
-    if (verifyClient.length >= 2) {
-      const done = (verified, code, message, headers) => {
-        if (!host.stillWanted(upgrade)) return;
-        if (verified) {
-          respond(upgrade, host);
-          return;
-        }
-        const status = code || 401;
-        host.refuse(upgrade, refusal(status, message || http.STATUS_CODES[status], { headers }));
-      };
-      let threw = null;
-      try {
-        verifyClient(info, done);
-      } catch (err) {
-        threw = err;
-      }
-      if (threw !== null) host.refuse(upgrade, refusal(500, http.STATUS_CODES[500], { cause: threw }));
-      return;
-    }
-    let verified;
-    try {
-      verified = verifyClient(info);
-    } catch (err) {
-      host.refuse(upgrade, refusal(500, http.STATUS_CODES[500], { cause: err }));
-      return;
-    }
-    if (!verified) {
-      host.refuse(upgrade, refusal(401, http.STATUS_CODES[401]));
-      return;
-    }
-    respond(upgrade, host);
-  }
 }
+
+/**
+ * Calls verifyClient: its answer as a check's outcome, or PENDING for the
+ * asynchronous form (whose callback resumes or refuses).
+ * @returns {Refusal|null|typeof PENDING}
+ */
+function verify(upgrade, handshake, host) {
+  const { verifyClient } = handshake;
+  const { req } = upgrade;
+  const socket = req.socket || upgrade.socket;
+  const headers = req.headers;
+  // A version 8 client sends its origin as Sec-WebSocket-Origin (as ws reads it).
+  const origin = String(headers['sec-websocket-version']).trim() === '8' ? headers['sec-websocket-origin'] : headers.origin;
+  const info = { origin, secure: !!(socket.authorized || socket.encrypted), req };
+  if (verifyClient.length >= 2) {
+    const done = (verified, code, message, extraHeaders) => {
+      if (!host.stillWanted(upgrade)) return;
+      if (verified) {
+        handshake._runFrom(CLIENT_VERIFIED + 1, upgrade, host);
+        return;
+      }
+      const status = code || 401;
+      host.refuse(upgrade, refusal(status, message || http.STATUS_CODES[status] || '', { headers: extraHeaders }));
+    };
+    try {
+      verifyClient(info, done);
+    } catch (err) {
+      return refusal(500, http.STATUS_CODES[500], { cause: err });
+    }
+    return PENDING;
+  }
+  let verified;
+  try {
+    verified = verifyClient(info);
+  } catch (err) {
+    return refusal(500, http.STATUS_CODES[500], { cause: err });
+  }
+  return verified ? null : refusal(401, http.STATUS_CODES[401]);
+}
+
+// Where an asynchronous verifyClient resumes from.
+const CLIENT_VERIFIED = CHECKS.findIndex((check) => check.name === 'clientVerified');
 
 /** Writes the 101 (after 'headers') and hands the socket to the host. */
 function respond(upgrade, host) {
   const { socket } = upgrade;
-  if (!socket.readable || !socket.writable) {
-    host.refuse(upgrade, refusal(null, 'connection closed during the handshake'));
-    return;
-  }
-  host.take(upgrade);
-  if (!host.accepting()) {
-    host.refuse(upgrade, refusal(503, http.STATUS_CODES[503]));
-    return;
-  }
   const extensions = upgrade.negotiated ? upgrade.negotiated.response : undefined;
   if (host.wantsHeaders()) {
     const lines = acceptLines(upgrade.key, upgrade.protocol, extensions);

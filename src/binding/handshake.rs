@@ -1,29 +1,68 @@
 //! The opening handshake for JS: request parsing (as strings, or as the
 //! upgrade layout of crate::abi), the server's checks, the 101 and refusal
-//! responses, and the client's checks of a 101. A refused handshake is
-//! thrown as a `Handshake` (server) or `Response` (client) error.
+//! responses, and the client's checks of a 101. A request the server
+//! refuses comes back as an `UpgradeRefusal`; a 101 the client refuses is
+//! thrown as a `Response` error.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::deflate::{deflate_config, NegotiatedDeflate};
 use super::deflate::DeflateOptions;
-use super::{argument_error, guard, handshake_error, response_error};
+use std::collections::HashMap;
+
+use super::{argument_error, guard, response_error};
 use crate::abi;
 use crate::http::client::{verify_switching_protocols, SwitchingProtocolsAnswer};
 use crate::http::request::parse_head;
-use crate::http::server::{self, Upgrade};
+use crate::http::server::{self, HandshakeViolation, HostRule, Upgrade};
 
 #[napi(js_name = "acceptKey")]
 pub fn accept_key(key: String) -> Result<String> {
     guard(|| Ok(server::accept_key(&key)))
 }
 
-/// A parsed and valid upgrade request, as strings (the `parseRequest` primitive).
+/// A request the server handshake refuses: the status, ws's message, and the
+/// headers the answer must carry (`Sec-WebSocket-Version` for a version
+/// refusal). Returned, not thrown: a refused request is an outcome, not a
+/// failure of the call.
+#[napi(object)]
+pub struct UpgradeRefusal {
+    pub status: u32,
+    pub message: String,
+    pub headers: Option<HashMap<String, String>>,
+}
+
+impl From<HandshakeViolation> for UpgradeRefusal {
+    fn from(v: HandshakeViolation) -> Self {
+        let headers = v.response_headers();
+        UpgradeRefusal {
+            status: v.status() as u32,
+            message: v.to_string(),
+            headers: if headers.is_empty() {
+                None
+            } else {
+                Some(headers.iter().map(|&(n, val)| (n.to_string(), val.to_string())).collect())
+            },
+        }
+    }
+}
+
+/// The offered subprotocols, or none and the refusal for a malformed offer.
+fn split_protocols(protocols: std::result::Result<Vec<String>, HandshakeViolation>) -> (Vec<String>, Option<UpgradeRefusal>) {
+    match protocols {
+        Ok(list) => (list, None),
+        Err(v) => (Vec::new(), Some(v.into())),
+    }
+}
+
+/// A parsed upgrade request, as strings (the `parseRequest` primitive).
 #[napi(object)]
 pub struct ParsedRequest {
     /// false while the header block has not ended (no other field is set then).
     pub complete: bool,
+    /// Set for a complete request that is refused (no field below is set then).
+    pub refusal: Option<UpgradeRefusal>,
     pub method: String,
     pub path: String,
     pub version_minor: u32,
@@ -35,34 +74,53 @@ pub struct ParsedRequest {
     pub extensions: Option<String>,
 }
 
+impl ParsedRequest {
+    fn empty(complete: bool, refusal: Option<UpgradeRefusal>) -> Self {
+        ParsedRequest {
+            complete,
+            refusal,
+            method: String::new(),
+            path: String::new(),
+            version_minor: 0,
+            raw_headers: Vec::new(),
+            bytes_used: 0,
+            key: String::new(),
+            protocols: Vec::new(),
+            extensions: None,
+        }
+    }
+}
+
+/// The primitive acts as the HTTP server: Host is required, and a malformed
+/// subprotocol offer refuses the request like any other rule.
 #[napi(js_name = "parseRequest")]
 pub fn parse_request(buf: &[u8], max_header_bytes: u32) -> Result<ParsedRequest> {
     guard(|| {
-        let Some(head) = parse_head(buf, max_header_bytes as usize).map_err(handshake_error)? else {
-            return Ok(ParsedRequest {
-                complete: false,
-                method: String::new(),
-                path: String::new(),
-                version_minor: 0,
-                raw_headers: Vec::new(),
-                bytes_used: 0,
-                key: String::new(),
-                protocols: Vec::new(),
-                extensions: None,
-            });
+        let head = match parse_head(buf, max_header_bytes as usize) {
+            Ok(Some(head)) => head,
+            Ok(None) => return Ok(ParsedRequest::empty(false, None)),
+            Err(v) => return Ok(ParsedRequest::empty(true, Some(v.into()))),
         };
         let headers = head.text_headers();
         let method = head.text(head.method);
-        let up = server::validate_upgrade(&method, head.version_minor, &headers).map_err(handshake_error)?;
+        let up = match server::validate_upgrade(&method, head.version_minor, &headers, HostRule::Required) {
+            Ok(up) => up,
+            Err(v) => return Ok(ParsedRequest::empty(true, Some(v.into()))),
+        };
+        let protocols = match up.protocols {
+            Ok(list) => list,
+            Err(v) => return Ok(ParsedRequest::empty(true, Some(v.into()))),
+        };
         Ok(ParsedRequest {
             complete: true,
+            refusal: None,
             method: method.into_owned(),
             path: head.text(head.path).into_owned(),
             version_minor: head.version_minor as u32,
             raw_headers: headers.into_iter().flat_map(|(n, v)| [n.into_owned(), v.into_owned()]).collect(),
             bytes_used: head.bytes_used as u32,
             key: up.key,
-            protocols: up.protocols,
+            protocols,
             extensions: up.extensions,
         })
     })
@@ -73,32 +131,49 @@ pub fn parse_request(buf: &[u8], max_header_bytes: u32) -> Result<ParsedRequest>
 pub struct UpgradeOffers {
     pub protocols: Vec<String>,
     pub extensions: Option<String>,
+    /// The Sec-WebSocket-Protocol header is malformed: the server refuses
+    /// with this once its earlier checks (the path) pass.
+    pub protocol_refusal: Option<UpgradeRefusal>,
 }
 
 /// Parses and validates an upgrade request, writing where its parts lie into
 /// `table` (crate::abi::upgrade) instead of creating strings. Returns 0 while
 /// the header block is incomplete, 1 for a valid request that offers no
-/// subprotocol and no extension, and otherwise its `UpgradeOffers`.
+/// subprotocol and no extension, its `UpgradeOffers` for another valid
+/// request, and an `UpgradeRefusal` for a refused one.
 #[napi(js_name = "parseUpgradeInto")]
-pub fn parse_upgrade_into(buf: &[u8], max_header_bytes: u32, mut table: Uint32ArraySlice) -> Result<Either<u32, UpgradeOffers>> {
+pub fn parse_upgrade_into(
+    buf: &[u8],
+    max_header_bytes: u32,
+    mut table: Uint32ArraySlice,
+) -> Result<Either3<u32, UpgradeOffers, UpgradeRefusal>> {
     guard(|| {
         // SAFETY: the table is a JS Uint32Array that nothing else touches during this synchronous call.
         let table: &mut [u32] = unsafe { table.as_mut() };
-        let Some((head, upgrade)) = server::parse_upgrade(buf, max_header_bytes as usize).map_err(handshake_error)? else {
-            return Ok(Either::A(0));
+        let (head, upgrade) = match server::parse_upgrade(buf, max_header_bytes as usize) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => return Ok(Either3::A(0)),
+            Err(v) => return Ok(Either3::C(v.into())),
         };
-        let (up, key) = upgrade.map_err(handshake_error)?;
+        let (up, key) = match upgrade {
+            Ok(valid) => valid,
+            Err(v) => return Ok(Either3::C(v.into())),
+        };
         abi::write_upgrade_layout(table, &head, key).map_err(argument_error)?;
-        Ok(offers(up).map_or(Either::A(1), Either::B))
+        Ok(match offers(up) {
+            None => Either3::A(1),
+            Some(offers) => Either3::B(offers),
+        })
     })
 }
 
 /// The offers of an upgrade, or None for the common case of none.
 fn offers(up: Upgrade) -> Option<UpgradeOffers> {
-    if up.protocols.is_empty() && up.extensions.is_none() {
+    if matches!(&up.protocols, Ok(list) if list.is_empty()) && up.extensions.is_none() {
         return None;
     }
-    Some(UpgradeOffers { protocols: up.protocols, extensions: up.extensions })
+    let (protocols, protocol_refusal) = split_protocols(up.protocols);
+    Some(UpgradeOffers { protocols, extensions: up.extensions, protocol_refusal })
 }
 
 /// A valid upgrade, as `validateUpgradeJoined` returns it when it offers something.
@@ -107,44 +182,53 @@ pub struct ValidUpgrade {
     pub key: String,
     pub protocols: Vec<String>,
     pub extensions: Option<String>,
+    /// As in `UpgradeOffers`.
+    pub protocol_refusal: Option<UpgradeRefusal>,
 }
+
+/// What validating a request Node parsed gives: the key alone for a valid
+/// upgrade that offers nothing else (the common case, one string back), a
+/// `ValidUpgrade`, or an `UpgradeRefusal`.
+type UpgradeCheck = Either3<String, ValidUpgrade, UpgradeRefusal>;
 
 /// `validateUpgradeJoined` for raw headers that do not survive joining (a
 /// value holds a `\n`: never from Node's HTTP parser, but possible in a
 /// request built by hand for `handleUpgrade`), one string per name and value.
 #[napi(js_name = "validateUpgrade")]
-pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<Either<String, ValidUpgrade>> {
+pub fn validate_upgrade(method: String, version_minor: u32, raw_headers: Vec<String>) -> Result<UpgradeCheck> {
     guard(|| {
         let headers: Vec<(&str, &str)> =
             raw_headers.chunks(2).map(|p| (p[0].as_str(), p.get(1).map_or("", String::as_str))).collect();
-        valid_upgrade(server::validate_upgrade(&method, version_minor.min(255) as u8, &headers).map_err(handshake_error)?)
+        Ok(upgrade_check(&method, version_minor, &headers))
     })
 }
 
-/// The key alone for a valid upgrade that offers nothing else (the common case, one string back).
-fn valid_upgrade(up: Upgrade) -> Result<Either<String, ValidUpgrade>> {
-    if up.protocols.is_empty() && up.extensions.is_none() {
-        return Ok(Either::A(up.key));
+/// The checks of a request the user's HTTP server parsed (it owns the Host rule).
+fn upgrade_check(method: &str, version_minor: u32, headers: &[(&str, &str)]) -> UpgradeCheck {
+    match server::validate_upgrade(method, version_minor.min(255) as u8, headers, HostRule::LeftToServer) {
+        Err(v) => Either3::C(v.into()),
+        Ok(up) if matches!(&up.protocols, Ok(list) if list.is_empty()) && up.extensions.is_none() => Either3::A(up.key),
+        Ok(up) => {
+            let (protocols, protocol_refusal) = split_protocols(up.protocols);
+            Either3::B(ValidUpgrade { key: up.key, protocols, extensions: up.extensions, protocol_refusal })
+        }
     }
-    Ok(Either::B(ValidUpgrade { key: up.key, protocols: up.protocols, extensions: up.extensions }))
 }
 
-/// Validates a request Node's HTTP parser already read, its `rawHeaders`
-/// joined by `\n` into one string (one string crosses instead of one per
-/// name and value). Returns the key alone for a valid request that offers no
-/// subprotocol and no extension, else a `ValidUpgrade`; `null` when the
-/// string does not split into `count` parts (a value held a `\n`, which
-/// Node's HTTP parser never lets through).
+/// Validates a request Node's HTTP parser already read (or one a framework's
+/// test tool built), its `rawHeaders` joined by `\n` into one string (one
+/// string crosses instead of one per name and value): see `UpgradeCheck`.
+/// `null` when the string does not split into `count` parts (a value held a
+/// `\n`, which Node's HTTP parser never lets through).
 #[napi(js_name = "validateUpgradeJoined")]
-pub fn validate_upgrade_joined(method: String, version_minor: u32, joined: String, count: u32) -> Result<Option<Either<String, ValidUpgrade>>> {
+pub fn validate_upgrade_joined(method: String, version_minor: u32, joined: String, count: u32) -> Result<Option<UpgradeCheck>> {
     guard(|| {
         let parts: Vec<&str> = if joined.is_empty() && count == 0 { Vec::new() } else { joined.split('\n').collect() };
         if parts.len() != count as usize {
             return Ok(None);
         }
         let headers: Vec<(&str, &str)> = parts.chunks(2).map(|p| (p[0], p.get(1).copied().unwrap_or(""))).collect();
-        let up = server::validate_upgrade(&method, version_minor.min(255) as u8, &headers).map_err(handshake_error)?;
-        valid_upgrade(up).map(Some)
+        Ok(Some(upgrade_check(&method, version_minor, &headers)))
     })
 }
 
@@ -160,9 +244,21 @@ pub fn switching_protocols_lines(key: String, protocol: Option<String>, extensio
     guard(|| Ok(server::response_lines(&server::switching_protocols(&key, protocol.as_deref(), extensions.as_deref()))))
 }
 
+/// A refusal response (crate::http::server::error_response): `reason` the
+/// status text (default: the core's for the status), `headers` flat
+/// [name, value, …]. Throws a TypeError for a header that would break the
+/// response.
 #[napi(js_name = "errorResponse")]
-pub fn error_response(status: u32, message: String) -> Result<String> {
-    guard(|| Ok(server::error_response(status.min(999) as u16, &message)))
+pub fn error_response(status: u32, reason: Option<String>, message: String, headers: Option<Vec<String>>) -> Result<String> {
+    guard(|| {
+        let headers: Vec<(&str, &str)> = headers
+            .as_deref()
+            .unwrap_or_default()
+            .chunks(2)
+            .map(|p| (p[0].as_str(), p.get(1).map_or("", String::as_str)))
+            .collect();
+        server::error_response(status.clamp(100, 999) as u16, reason.as_deref(), &message, &headers).map_err(argument_error)
+    })
 }
 
 /// The headers of a server's 101 answer the client checks (Node's `res.headers`).
