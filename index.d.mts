@@ -50,6 +50,7 @@ export import AddressInfo = WebSocket.AddressInfo;
 export import AcceptedRequest = WebSocket.AcceptedRequest;
 export import AcceptOptions = WebSocket.AcceptOptions;
 export import UpgradeRequest = WebSocket.UpgradeRequest;
+export import UpgradeRequestLike = WebSocket.UpgradeRequestLike;
 export import Frame = WebSocket.Frame;
 export import DecodedFrame = WebSocket.DecodedFrame;
 export import ParsedEvent = WebSocket.ParsedEvent;

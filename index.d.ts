@@ -323,6 +323,30 @@ declare namespace WebSocket {
     verifyClient?: VerifyClientCallbackAsync<InstanceType<U>> | VerifyClientCallbackSync<InstanceType<U>> | undefined;
     /** Carries publishes to and from other processes, e.g. redisBackplane({ url }). */
     backplane?: Backplane | undefined;
+    /** The class connections are made with: WebSocket (default) or a class that extends it (else a TypeError). */
+    WebSocket?: T | undefined;
+    /** ws's receiver option: 'message', 'ping' and 'pong' may be emitted several times in one tick (default true). */
+    allowSynchronousEvents?: boolean | undefined;
+    /** ws's receiver option: skip the UTF-8 check of text messages and close reasons (default false). */
+    skipUTF8Validation?: boolean | undefined;
+    /** Most fragments one message may have (default 16384, as ws 8.21+). */
+    maxFragments?: number | undefined;
+    /** Most chunks buffered for one message (default 262144, as ws 8.21+). */
+    maxBufferedChunks?: number | undefined;
+    /** Most automatic pongs waiting to be written (default 60, as ws 8.23). */
+    maxPendingAutoPongs?: number | undefined;
+  }
+
+  /**
+   * What handleUpgrade() needs of a request: Node's IncomingMessage, or an
+   * object a framework's test tool builds (`method`, `url` and `headers`;
+   * header values may be numbers).
+   */
+  interface UpgradeRequestLike {
+    method?: string | undefined;
+    url?: string | undefined;
+    headers: Record<string, string | string[] | number | undefined>;
+    httpVersion?: string | undefined;
   }
 
   interface AddressInfo {
@@ -350,6 +374,12 @@ declare namespace WebSocket {
       socket: Duplex,
       upgradeHead: Buffer,
       callback: (client: InstanceType<T>, request: InstanceType<U>) => void
+    ): void;
+    handleUpgrade<R extends UpgradeRequestLike>(
+      request: R,
+      socket: Duplex,
+      upgradeHead: Buffer,
+      callback: (client: InstanceType<T>, request: R) => void
     ): void;
     shouldHandle(request: InstanceType<U>): boolean;
     /** The topics of this server's sockets. */
@@ -504,7 +534,7 @@ declare namespace WebSocket {
   class HandshakeError extends Error {
     constructor(statusCode: number, message: string);
     code: 'WS_ERR_HANDSHAKE';
-    /** 400, 426 or 431. */
+    /** 400, 405 (not GET) or 431; a version refusal's response lists Sec-WebSocket-Version: 13, 8. */
     statusCode: number;
     /** A complete HTTP response to write before closing. */
     response: string;

@@ -114,7 +114,7 @@ for (const kind of h.KINDS) {
       });
     }
 
-    for (const version of ['13', '8']) {
+    for (const version of ['8']) {
       it(`Sec-WebSocket-Version: ${version} is accepted`, T, async () => {
         const srv = await h.startServer(kind);
         const connection = srv.nextConnection();

@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { strict as assert } from 'node:assert';
 import WebSocket, { WebSocket as NamedWebSocket, Server, accept, ProtocolError, HandshakeError, FrameParser, Topics, redisBackplane } from 'native-ws';
 import { acceptKey, parseUpgradeRequest, buildAcceptResponse, encodeFrame, decodeFrame, encodeClose, decodeClose } from 'native-ws';
-import type { AcceptOptions, AcceptedRequest, Backplane, ConnectionLimits, ParsedEvent, PublishOptions, RawData, SendOptions } from 'native-ws';
+import type { AcceptOptions, AcceptedRequest, Backplane, ConnectionLimits, ParsedEvent, PublishOptions, RawData, SendOptions, UpgradeRequestLike } from 'native-ws';
 
 // The same class under every name ws code uses.
 const ServerClass: typeof Server = WebSocket.Server;
@@ -86,8 +86,32 @@ async function main(): Promise<void> {
   const address = rawServer.address();
   if (address === null || typeof address === 'string') throw new Error('no TCP address');
   // A server on a port with its own handshake limit, created and closed.
-  const portServer = new ServerClass({ port: 0, host: '127.0.0.1', handshakeTimeout: 5000, closeGraceTimeout: 1000, ...limits });
+  const portServer = new ServerClass({ port: 0, host: '127.0.0.1', handshakeTimeout: 5000, closeGraceTimeout: 1000, maxPendingAutoPongs: 10, ...limits });
   await new Promise<void>((resolve) => portServer.close(() => resolve()));
+
+  // handleUpgrade with the request a framework's test tool builds (no
+  // IncomingMessage; the version as a number), on one end of a TCP pair.
+  const injected = new ServerClass({ noServer: true });
+  const injectedRequest: UpgradeRequestLike = {
+    method: 'GET',
+    url: '/injected',
+    headers: { upgrade: 'websocket', connection: 'upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': 13 },
+  };
+  const pairServer = net.createServer((socket) =>
+    injected.handleUpgrade(injectedRequest, socket, Buffer.alloc(0), (ws, req) => {
+      assert.equal(req.url, '/injected');
+      ws.terminate();
+    })
+  );
+  await new Promise<void>((resolve) => pairServer.listen(0, '127.0.0.1', () => resolve()));
+  const pairAddress = pairServer.address();
+  if (pairAddress === null || typeof pairAddress === 'string') throw new Error('no TCP address');
+  const pairClient = net.connect(pairAddress.port, '127.0.0.1');
+  const answer = await new Promise<string>((resolve) => pairClient.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+  assert.match(answer, /^HTTP\/1\.1 101 /);
+  pairClient.destroy();
+  await new Promise<void>((resolve) => pairServer.close(() => resolve()));
+  await new Promise<void>((resolve) => injected.close(() => resolve()));
 
   const client = new NamedWebSocket(`ws://127.0.0.1:${address.port}/raw`, { protocols: [], closeGraceTimeout: 1000, handshakeTimeout: 5000 });
   assert.equal(typeof client.setSocket, 'function');

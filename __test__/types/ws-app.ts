@@ -64,9 +64,20 @@ wss.on('connection', (ws, req) => {
   ws.send(`welcome ${req.headers['x-token']}`);
 });
 
-// Server 2: an http server of our own; its 'upgrade' event feeds a noServer WebSocketServer.
+// Server 2: an http server of our own; its 'upgrade' event feeds a noServer
+// WebSocketServer whose connections are a class of ours, with ws's receiver options.
+class ShoutSocket extends WebSocket {
+  shouts = 0;
+}
 const httpServer = http.createServer((req, res) => res.end('plain http'));
-const upgrades = new WebSocketServer({ noServer: true });
+const upgrades = new WebSocketServer({
+  noServer: true,
+  WebSocket: ShoutSocket,
+  allowSynchronousEvents: false,
+  skipUTF8Validation: false,
+  maxFragments: 64,
+  maxBufferedChunks: 1024,
+});
 httpServer.on('upgrade', (req, socket, head) => {
   if (req.url !== '/shout') {
     socket.destroy();
@@ -74,7 +85,9 @@ httpServer.on('upgrade', (req, socket, head) => {
   }
   upgrades.handleUpgrade(req, socket, head, (ws) => upgrades.emit('connection', ws, req));
 });
-upgrades.on('connection', (ws: WebSocket) => {
+upgrades.on('connection', (ws) => {
+  assert.ok(ws instanceof ShoutSocket);
+  ws.shouts++;
   const duplex = createWebSocketStream(ws);
   duplex.on('error', () => {});
   duplex.on('data', (chunk: Buffer) => duplex.write(chunk.toString().toUpperCase()));
