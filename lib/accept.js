@@ -18,7 +18,7 @@ const { Topics } = require('./topics');
 /**
  * Performs the server handshake on `socket` and returns a WebSocket that
  * emits 'open' (with the request) once the 101 response is written. A
- * refused request is answered (400/426/431, 401 or verifyClient's own
+ * refused request is answered (400/405/431 as WebSocketServer does, 401 or verifyClient's own
  * status, 500 if handleProtocols or verifyClient throws) and closed; the
  * WebSocket then emits 'error' (if listened to) and 'close' with 1006.
  * Before 'open' it may emit 'headers' (lines, req), as WebSocketServer does.

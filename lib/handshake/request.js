@@ -1,7 +1,8 @@
 'use strict';
 
 // The request side of the server handshake: the native validation of a
-// request Node's http module parsed, the native parse of a raw request
+// request Node's http module parsed (or a framework's test tool built), the
+// native parse of a raw request
 // (accept()) into an UpgradeRequest, both giving one `parsed` shape to the
 // handshake (lib/handshake/server.js); subprotocol selection; the 101 and
 // refusal responses.
