@@ -22,7 +22,14 @@ const clients = [];
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.terminate();
-  await Promise.all(servers.splice(0).map((wss) => new Promise((resolve) => wss.close(resolve))));
+  await Promise.all(servers.splice(0).map(
+      (wss) =>
+        new Promise((resolve) => {
+          // A failed test may leave connections open; the server's close waits for them.
+          for (const ws of wss.clients) ws.terminate();
+          wss.close(resolve);
+        })
+    ));
 });
 
 /**

@@ -16,7 +16,14 @@ const T = { timeout: 15000 };
 
 const servers = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((wss) => new Promise((resolve) => wss.close(resolve))));
+  await Promise.all(servers.splice(0).map(
+      (wss) =>
+        new Promise((resolve) => {
+          // A failed test may leave connections open; the server's close waits for them.
+          for (const ws of wss.clients) ws.terminate();
+          wss.close(resolve);
+        })
+    ));
 });
 
 const fixedMask = (mask) => mask.set([0x11, 0x22, 0x33, 0x44]);
