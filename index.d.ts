@@ -5,8 +5,8 @@
 // with only its import changed; native-ws's own additions (accept(), the
 // protocol primitives, the limits and backpressure options) come on top.
 // ws options that native-ws does not implement (skipUTF8Validation,
-// allowSynchronousEvents, maxBufferedChunks, maxFragments, generateMask, a
-// custom WebSocket class) are left out on purpose, so tsc points at them.
+// allowSynchronousEvents, maxBufferedChunks, maxFragments, a custom
+// WebSocket class) are left out on purpose, so tsc points at them.
 
 /// <reference types="node" />
 
@@ -17,7 +17,10 @@ import type { Duplex, DuplexOptions } from 'stream';
 import type { PeerCertificate, SecureContextOptions } from 'tls';
 import type { URL } from 'url';
 
-/** What send(), ping() and pong() take; numbers are sent as their decimal text. */
+/**
+ * What send(), ping() and pong() take; numbers are sent as their decimal
+ * text; a Blob is read first, in order with the sends around it.
+ */
 type NativeWsSendable =
   | string
   | number
@@ -25,6 +28,7 @@ type NativeWsSendable =
   | ArrayBuffer
   | SharedArrayBuffer
   | ArrayBufferView
+  | Blob
   | readonly Buffer[];
 
 /** Arguments of each WebSocket event, by event name. */
@@ -72,9 +76,9 @@ declare class WebSocket extends EventEmitter {
   constructor(address: string | URL, options?: WebSocket.ClientOptions | ClientRequestArgs);
   constructor(address: string | URL, protocols?: string | string[], options?: WebSocket.ClientOptions | ClientRequestArgs);
 
-  /** How binary messages are handed over: one Buffer, an ArrayBuffer, or the Buffers as received. */
-  binaryType: 'nodebuffer' | 'arraybuffer' | 'fragments';
-  /** Bytes queued and not yet written to the socket. */
+  /** How binary messages are handed over: one Buffer, an ArrayBuffer, the Buffers as received, or a Blob. */
+  binaryType: 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+  /** Bytes queued and not yet written to the socket (including sends made after the close, as in ws). */
   readonly bufferedAmount: number;
   /** The negotiated extensions, e.g. 'permessage-deflate'. */
   readonly extensions: string;
@@ -91,22 +95,26 @@ declare class WebSocket extends EventEmitter {
   onerror: ((event: WebSocket.ErrorEvent) => void) | null;
 
   /**
-   * Starts the closing handshake. Throws a RangeError for a code that may not
-   * be sent (only 1000-1003, 1007-1014 and 3000-4999) or a reason over 123
-   * UTF-8 bytes, a TypeError for a code that is not an integer.
+   * Starts the closing handshake. As in ws, throws a TypeError ("First
+   * argument must be a valid error code number") for a code that may not be
+   * sent (only 1000-1003, 1007-1014 and 3000-4999) and a RangeError ("The
+   * message must not be greater than 123 bytes") for a longer reason, before
+   * readyState changes.
    */
-  close(code?: number, reason?: string | Buffer): void;
+  close(code?: number, reason?: string | Buffer | Uint8Array): void;
   /** Destroys the socket at once. */
   terminate(): void;
+  /** At most 125 bytes (a RangeError otherwise, while open); after the close, the callback gets an error. */
   ping(data?: NativeWsSendable, mask?: boolean, cb?: (err?: Error) => void): void;
   pong(data?: NativeWsSendable, mask?: boolean, cb?: (err?: Error) => void): void;
   /**
    * Sends a message: strings as text, anything else as binary unless
    * `binary` says otherwise; an array of Buffers is sent as their
-   * concatenation. The callback runs once the data is flushed to the OS, or
-   * with an error (code 'WS_ERR_BACKPRESSURE' when maxBackpressure refused it).
+   * concatenation; no data sends an empty binary message. The callback runs
+   * once the data is flushed to the OS, or with an error (after the close;
+   * code 'WS_ERR_BACKPRESSURE' when maxBackpressure refused it).
    */
-  send(data: NativeWsSendable, cb?: (err?: Error) => void): void;
+  send(data?: NativeWsSendable, cb?: (err?: Error) => void): void;
   send(data: NativeWsSendable, options: WebSocket.SendOptions, cb?: (err?: Error) => void): void;
   /**
    * ws's way to attach an upgraded socket to a `new WebSocket(null)` (as
@@ -153,7 +161,7 @@ declare const NativeWsSocketClass: typeof WebSocket;
 interface NativeWsSocketClass extends WebSocket {}
 
 declare namespace WebSocket {
-  /** A received message: a Buffer, an ArrayBuffer (binaryType 'arraybuffer') or Buffers (binaryType 'fragments'). */
+  /** A received message: a Buffer, an ArrayBuffer (binaryType 'arraybuffer') or Buffers (binaryType 'fragments'); a Blob with binaryType 'blob'. */
   type RawData = Buffer | ArrayBuffer | Buffer[];
   /** A message as the WHATWG-style MessageEvent carries it (text as a string). */
   type Data = string | Buffer | ArrayBuffer | Buffer[];
@@ -167,8 +175,35 @@ declare namespace WebSocket {
     compress?: boolean | undefined;
     /** false: this is a fragment and more follow. */
     fin?: boolean | undefined;
-    /** Ignored: a client always masks, a server never does (RFC 6455 §5.1). */
+    /** Whether to mask the payload (default: true on the client, false on the server, as RFC 6455 §5.1 requires). */
     mask?: boolean | undefined;
+  }
+
+  /** What Sender.frame() takes, as ws's. */
+  interface FrameOptions {
+    /** 0 (continuation), 1 (text), 2 (binary), 8 (close), 9 (ping) or 10 (pong). */
+    opcode: number;
+    fin?: boolean | undefined;
+    rsv1?: boolean | undefined;
+    mask?: boolean | undefined;
+    /** Accepted for ws's sake: the payload is never written to. */
+    readOnly?: boolean | undefined;
+    /** Receives the masking key used. */
+    maskBuffer?: Buffer | undefined;
+    /** Fills the 4-byte masking key instead of the CSPRNG. */
+    generateMask?(mask: Buffer): void;
+  }
+
+  /**
+   * ws's Sender, for its static frame(): frames a payload once (a broadcast)
+   * so that each socket's `_sender.sendFrame(frames, cb)` queues the same bytes.
+   */
+  class Sender {
+    private constructor();
+    /** [header, payload], [header] for an empty payload, or [frame] when masked. */
+    static frame(data: string | Buffer | ArrayBuffer | ArrayBufferView, options: FrameOptions): Buffer[];
+    /** Queues frames made by frame(), by reference and in order with the socket's other sends. */
+    sendFrame(list: readonly Buffer[], cb?: (err?: Error) => void): void;
   }
 
   /**
@@ -227,6 +262,8 @@ declare namespace WebSocket {
     autoPong?: boolean | undefined;
     /** Offered by default, as in ws; false sends no offer. */
     perMessageDeflate?: boolean | PerMessageDeflateOptions | undefined;
+    /** Fills each frame's 4-byte masking key (default: a pool filled by the CSPRNG). */
+    generateMask?(mask: Buffer): void;
     followRedirects?: boolean | undefined;
     /** Default 10. */
     maxRedirects?: number | undefined;

@@ -8,6 +8,7 @@
  */
 
 const { WebSocket } = require('./lib/connection/websocket');
+const { Sender } = require('./lib/connection/sender');
 // Installs the client handshake under `new WebSocket(url)`.
 require('./lib/handshake/client');
 const { WebSocketServer } = require('./lib/websocket-server');
@@ -24,6 +25,8 @@ WebSocket.Server = WebSocketServer;
 WebSocket.accept = accept;
 WebSocket.createWebSocketStream = createWebSocketStream;
 WebSocket.ProtocolError = ProtocolError;
+// ws's Sender, for its static frame(): code that frames a broadcast once (socket.io's adapter) checks for it.
+WebSocket.Sender = Sender;
 WebSocket.Topics = Topics;
 WebSocket.redisBackplane = redisBackplane;
 Object.assign(WebSocket, primitives);

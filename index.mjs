@@ -12,6 +12,7 @@ export const {
   accept,
   ProtocolError,
   HandshakeError,
+  Sender,
   acceptKey,
   parseUpgradeRequest,
   buildAcceptResponse,

@@ -9,7 +9,7 @@ module.exports = {
   CLOSING: 2,
   CLOSED: 3,
   READY_STATES: ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'],
-  BINARY_TYPES: ['nodebuffer', 'arraybuffer', 'fragments'],
+  BINARY_TYPES: ['nodebuffer', 'arraybuffer', 'fragments', 'blob'],
   EMPTY_BUFFER: Buffer.alloc(0),
   kWebSocket: Symbol('native-ws.websocket'),
   NOOP: () => {},

@@ -141,6 +141,47 @@ function notOpenError(readyState, stateName) {
 }
 
 /**
+ * ping()/pong() with more than a control frame holds (ws's message).
+ * @param {number} max
+ * @returns {RangeError}
+ */
+function controlPayloadError(max) {
+  return withCode(new RangeError(`The data size must not be greater than ${max} bytes`), 'ERR_OUT_OF_RANGE');
+}
+
+/**
+ * close() with a code that may not be sent (ws's message).
+ * @returns {TypeError}
+ */
+function closeCodeError() {
+  return withCode(new TypeError('First argument must be a valid error code number'), 'ERR_INVALID_ARG_VALUE');
+}
+
+/**
+ * close() with a reason longer than a close frame holds (ws's message).
+ * @returns {RangeError}
+ */
+function closeReasonError() {
+  return withCode(new RangeError('The message must not be greater than 123 bytes'), 'ERR_OUT_OF_RANGE');
+}
+
+/**
+ * close() with a reason that is neither a string nor bytes (ws's message).
+ * @returns {TypeError}
+ */
+function closeReasonTypeError() {
+  return withCode(new TypeError('Second argument must be a string or a Uint8Array'), 'ERR_INVALID_ARG_TYPE');
+}
+
+/**
+ * The socket closed while a Blob given to send() was being read (ws's message).
+ * @returns {Error}
+ */
+function blobClosedError() {
+  return new Error('The socket was closed while the blob was being read');
+}
+
+/**
  * send() refused because too much is queued for the socket.
  * @param {string} message
  * @returns {Error}
@@ -232,6 +273,11 @@ module.exports = {
   panicError,
   handshakeError,
   notOpenError,
+  controlPayloadError,
+  closeCodeError,
+  closeReasonError,
+  closeReasonTypeError,
+  blobClosedError,
   backpressureError,
   addonLoadError,
   noTopicsError,

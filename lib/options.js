@@ -181,6 +181,11 @@ function connectionOptions(options) {
   if (!BACKPRESSURE_POLICIES.includes(picked.backpressurePolicy)) {
     throw rangeError(`backpressurePolicy: must be 'drop' or 'close', got ${describe(picked.backpressurePolicy)}`);
   }
+  // The client's generateMask (ws 8): fills each frame's 4-byte masking key; default: the CSPRNG pool.
+  if (options.generateMask !== undefined && options.generateMask !== null) {
+    if (typeof options.generateMask !== 'function') throw typeError(`generateMask: must be a function, got ${describe(options.generateMask)}`);
+    picked.generateMask = options.generateMask;
+  }
   return picked;
 }
 

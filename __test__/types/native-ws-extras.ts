@@ -4,9 +4,9 @@
 // CommonJS and nodenext ESM and runs it against real servers on 127.0.0.1.
 import * as net from 'node:net';
 import { strict as assert } from 'node:assert';
-import WebSocket, { WebSocket as NamedWebSocket, Server, accept, ProtocolError, HandshakeError, FrameParser, Topics, redisBackplane } from 'native-ws';
+import WebSocket, { WebSocket as NamedWebSocket, Server, accept, ProtocolError, HandshakeError, FrameParser, Topics, redisBackplane, Sender } from 'native-ws';
 import { acceptKey, parseUpgradeRequest, buildAcceptResponse, encodeFrame, decodeFrame, encodeClose, decodeClose } from 'native-ws';
-import type { AcceptOptions, AcceptedRequest, Backplane, ConnectionLimits, ParsedEvent, PublishOptions, RawData, SendOptions, UpgradeRequestLike } from 'native-ws';
+import type { AcceptOptions, AcceptedRequest, Backplane, ConnectionLimits, FrameOptions, ParsedEvent, PublishOptions, RawData, SendOptions, UpgradeRequestLike } from 'native-ws';
 
 // The same class under every name ws code uses.
 const ServerClass: typeof Server = WebSocket.Server;
@@ -40,6 +40,12 @@ try {
   assert.ok(err instanceof ProtocolError);
   assert.equal(err.closeCode, 1009);
 }
+
+// ws's static Sender.frame(), which socket.io's adapter uses to frame a broadcast once.
+assert.equal(WebSocket.Sender, Sender);
+const frameOptions: FrameOptions = { opcode: 1, fin: true, rsv1: false, mask: false, readOnly: true };
+const framed: Buffer[] = Sender.frame('hi', frameOptions);
+assert.deepEqual(Buffer.concat(framed), Buffer.from([0x81, 0x02, 0x68, 0x69]));
 
 // Compiled, not run (it needs a Redis server; redis-backplane.test.js runs it).
 export function serverWithRedis(url: string): Server {
@@ -113,7 +119,12 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => pairServer.close(() => resolve()));
   await new Promise<void>((resolve) => injected.close(() => resolve()));
 
-  const client = new NamedWebSocket(`ws://127.0.0.1:${address.port}/raw`, { protocols: [], closeGraceTimeout: 1000, handshakeTimeout: 5000 });
+  const client = new NamedWebSocket(`ws://127.0.0.1:${address.port}/raw`, {
+    protocols: [],
+    closeGraceTimeout: 1000,
+    handshakeTimeout: 5000,
+    generateMask: (mask: Buffer) => mask.fill(7),
+  });
   assert.equal(typeof client.setSocket, 'function');
   client.binaryType = 'fragments';
   const upgraded = new Promise<string | string[] | undefined>((resolve) => client.once('upgrade', (response) => resolve(response.headers['x-path'])));
@@ -141,6 +152,12 @@ async function main(): Promise<void> {
   await got(3);
   assert.ok(Array.isArray(messages[2]));
   assert.equal(textOf(messages[2]), 'fragments echo');
+  // A Blob is sent as binary; binaryType 'blob' hands binary messages over as Blobs.
+  client.binaryType = 'blob';
+  const blobEcho = new Promise<Blob>((resolve) => client.once('message', (data: unknown) => resolve(data as Blob)));
+  client.send(new Blob(['blob echo']));
+  assert.equal(await (await blobEcho).text(), 'blob echo');
+  client.send();
   const closed = new Promise<number>((resolve) => client.once('close', (code) => resolve(code)));
   client.close(1000);
   assert.equal(await closed, 1000);

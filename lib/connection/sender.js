@@ -13,6 +13,8 @@
 
 const crypto = require('node:crypto');
 const { addon } = require('../native');
+const { typeError } = require('../errors');
+const { describe } = require('../options');
 const {
   BATCH_MAX_ENTRIES,
   BATCH_MASKED,
@@ -66,11 +68,15 @@ function returnSlab(slab) {
 class Sender {
   /**
    * @param {import('stream').Duplex} socket
-   * @param {{ client?: boolean }} [options] client frames are masked (RFC 6455 §5.3)
+   * @param {{ client?: boolean, generateMask?: (mask: Buffer) => void }} [options]
+   *   client frames are masked (RFC 6455 §5.3); generateMask (ws's client
+   *   option) fills each frame's 4-byte key instead of the CSPRNG pool
    */
   constructor(socket, options = {}) {
     this._socket = socket;
     this._client = !!options.client;
+    this._generateMask = typeof options.generateMask === 'function' ? options.generateMask : null;
+    this._maskBytes = this._generateMask === null ? null : Buffer.alloc(MASK_KEY_BYTES);
     this._corked = 0;
     // The batch being built: slab.buffer[_batchStart, _position) plus its table.
     this._slab = null;
@@ -82,6 +88,51 @@ class Sender {
     // Large payloads of the batch: [headerEnd, payload, …], written by reference.
     this._elsewhere = [];
     this._elsewhereBytes = 0;
+  }
+
+  /**
+   * Frames one payload on its own, as ws's static `Sender.frame()` does, for
+   * code that frames a broadcast once and hands the result to every socket's
+   * `_sender.sendFrame(list, cb)` (socket.io's adapter). The bytes are the
+   * core's; the payload is never changed: an unmasked payload is returned by
+   * reference after its header, a masked one is copied and masked.
+   * @param {string|Buffer|ArrayBuffer|ArrayBufferView} data
+   * @param {{ opcode: number, fin?: boolean, rsv1?: boolean, mask?: boolean, readOnly?: boolean,
+   *   maskBuffer?: Buffer, generateMask?: (mask: Buffer) => void }} options
+   *   readOnly is accepted for ws's sake (the payload is never written to);
+   *   maskBuffer receives the key used; generateMask fills it instead of the CSPRNG
+   * @returns {Buffer[]} [header, payload], [header] for an empty payload, or [frame] when masked
+   */
+  static frame(data, options) {
+    if (options === null || typeof options !== 'object') throw typeError('options: must be an object with an opcode');
+    const payload = typeof data === 'string' ? Buffer.from(data) : toBytes(data, 'data');
+    const length = payload.length;
+    const masked = !!options.mask;
+    const flags = frameFlags(options.opcode, !!options.fin, !!options.rsv1);
+    const table = frameTable;
+    if (!masked) {
+      const gap = headerLength(length, false);
+      const header = Buffer.allocUnsafe(gap);
+      writeBatchEntry(table, 0, 0, length, flags | BATCH_PAYLOAD_ELSEWHERE, gap, 0);
+      addon.writeFrameHeaders(header, table, 1);
+      return length === 0 ? [header] : [header, payload];
+    }
+    let maskKey;
+    const maskBuffer = options.maskBuffer;
+    if (typeof options.generateMask === 'function') {
+      const key = maskBuffer || Buffer.alloc(MASK_KEY_BYTES);
+      options.generateMask(key);
+      maskKey = key.readUInt32LE(0);
+    } else {
+      maskKey = nextMaskKey();
+      if (maskBuffer) maskBuffer.writeUInt32LE(maskKey, 0);
+    }
+    const gap = headerLength(length, true);
+    const target = Buffer.allocUnsafe(gap + length);
+    target.set(payload, gap);
+    writeBatchEntry(table, 0, 0, length, flags | BATCH_MASKED, gap, maskKey);
+    addon.writeFrameHeaders(target, table, 1);
+    return [target];
   }
 
   /** Bytes framed but not yet handed to the socket. */
@@ -106,8 +157,9 @@ class Sender {
    * @param {boolean} fin
    * @param {boolean} rsv1
    * @param {(err?: Error) => void} [cb] called when the socket has flushed it
+   * @param {boolean} [mask] send's `mask` option (default: masked on the client only)
    */
-  frame(data, opcode, fin, rsv1, cb) {
+  frame(data, opcode, fin, rsv1, cb, mask) {
     const isString = typeof data === 'string';
     const length = isString ? Buffer.byteLength(data) : data.length;
     if (this._corked === 0) {
@@ -117,7 +169,8 @@ class Sender {
       process.nextTick(uncorkSender, this);
     }
     const flags = frameFlags(opcode, fin, rsv1);
-    if (this._client || length <= MERGE_LIMIT) this._batch(data, isString, length, flags, cb);
+    const masked = mask === undefined ? this._client : mask;
+    if (masked || length <= MERGE_LIMIT) this._batch(data, isString, length, flags, cb, masked);
     else this._batchHeaderOnly(isString ? Buffer.from(data) : data, flags, cb);
   }
 
@@ -129,13 +182,15 @@ class Sender {
    * @param {(err?: Error) => void} [cb] called when the socket has flushed them
    */
   sendFrame(list, cb) {
+    if (!Array.isArray(list)) throw typeError(`list: must be an array of Buffers (Sender.frame()'s result), got ${describe(list)}`);
     if (this._corked === 0) {
       this._corked = 1;
       process.nextTick(uncorkSender, this);
     }
     for (let i = 0; i < list.length; i++) {
-      this._elsewhere.push(this._position, list[i]);
-      this._elsewhereBytes += list[i].length;
+      const piece = typeof list[i] === 'string' ? Buffer.from(list[i]) : list[i];
+      this._elsewhere.push(this._position, piece);
+      this._elsewhereBytes += piece.length;
     }
     if (cb) this._callbacks.push(cb);
   }
@@ -159,15 +214,20 @@ class Sender {
 
   // A small payload, or any client payload (masking needs a copy anyway):
   // copied into the slab behind its header.
-  _batch(data, isString, length, flags, cb) {
-    const masked = this._client;
+  _batch(data, isString, length, flags, cb, masked) {
     const gap = headerLength(length, masked);
     const payloadAt = masked
-      ? this._reserve(gap, length, length, flags | BATCH_MASKED, nextMaskKey())
+      ? this._reserve(gap, length, length, flags | BATCH_MASKED, this._generateMask === null ? nextMaskKey() : this._userMaskKey())
       : this._reserve(gap, length, length, flags, 0);
     if (isString) this._slab.buffer.utf8Write(data, payloadAt, length);
     else this._slab.buffer.set(data, payloadAt);
     if (cb) this._callbacks.push(cb);
+  }
+
+  // The client's generateMask option: the user's function fills the key.
+  _userMaskKey() {
+    this._generateMask(this._maskBytes);
+    return this._maskBytes.readUInt32LE(0);
   }
 
   // A large payload: only its header goes into the slab; the payload is
@@ -236,6 +296,22 @@ class Sender {
 }
 
 const EMPTY_SLAB = Buffer.alloc(0);
+
+// The one-entry table of Sender.frame() (synchronous, so one serves every call).
+const frameTable = newBatchTable();
+
+/**
+ * A binary payload as a Buffer, without copying.
+ * @param {*} data
+ * @param {string} name the argument named in the error
+ * @returns {Buffer}
+ */
+function toBytes(data, name) {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw typeError(`${name}: must be a string, Buffer, ArrayBuffer or ArrayBufferView, got ${describe(data)}`);
+}
 
 /**
  * Writes slab[start, end) with large payloads spliced in after their headers,

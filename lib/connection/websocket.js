@@ -26,7 +26,18 @@ const {
   NOOP,
 } = require('../constants');
 const { DEFAULTS, describe, connectionOptions } = require('../options');
-const { typeError, rangeError, notOpenError, backpressureError, usageError } = require('../errors');
+const {
+  typeError,
+  rangeError,
+  notOpenError,
+  backpressureError,
+  usageError,
+  controlPayloadError,
+  blobClosedError,
+  closeCodeError,
+  closeReasonError,
+  closeReasonTypeError,
+} = require('../errors');
 
 // Opcodes, close codes and limits are the core's (lib/abi.js reads them from the addon).
 const OP_CONTINUATION = OPCODE.CONTINUATION;
@@ -86,6 +97,10 @@ class WebSocket extends EventEmitter {
     // through, and the topics it is subscribed to.
     this._topicHub = null;
     this._topics = null;
+    // Sends waiting behind a Blob being read (null when none is read: the
+    // common case costs one comparison), and the payload bytes they hold.
+    this._blobQueue = null;
+    this._blobQueueBytes = 0;
     if (address !== null) {
       if (openClient === null) throw usageError('native-ws: the client handshake is not loaded (require the package, not lib/connection)');
       this._isServer = false;
@@ -94,7 +109,7 @@ class WebSocket extends EventEmitter {
     }
   }
 
-  /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer' or 'fragments'. */
+  /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
   get binaryType() {
     return this._binaryType;
   }
@@ -103,10 +118,14 @@ class WebSocket extends EventEmitter {
     if (BINARY_TYPES.includes(type)) this._binaryType = type;
   }
 
-  /** Bytes queued for the socket and not yet handed to the OS. */
+  /**
+   * Bytes sent and not yet handed to the OS: what the socket queues, the
+   * frames batched for the end of the tick, what waits behind a Blob being
+   * read, and what was sent after the connection closed (as in ws).
+   */
   get bufferedAmount() {
     if (!this._seam) return this._bufferedAmount;
-    return this._seam.queuedBytes + this._sender.pendingBytes + this._bufferedAmount;
+    return this._seam.queuedBytes + this._sender.pendingBytes + this._blobQueueBytes + this._bufferedAmount;
   }
 
   /** The negotiated extensions, as ws reports them ('permessage-deflate' or ''). */
@@ -184,7 +203,7 @@ class WebSocket extends EventEmitter {
       maxPayload: options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload,
     });
     const seam = new SocketSeam(socket, this, head);
-    this._sender = new Sender(seam, { client: !this._isServer });
+    this._sender = new Sender(seam, { client: !this._isServer, generateMask: options.generateMask });
     if (deflate) this._enableDeflate(deflate);
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
     if (options.closeGraceTimeout !== undefined) this._closeGraceTimeout = options.closeGraceTimeout;
@@ -310,6 +329,11 @@ class WebSocket extends EventEmitter {
   }
 
   _sendClose(payload) {
+    if (this._blobQueue !== null) {
+      // After the messages that wait behind a Blob, as in ws.
+      this._queueSend(frameQueuedClose, payload, undefined, undefined, 0);
+      return;
+    }
     this._closeFrameSent = true;
     this._sender.frame(payload, OP_CLOSE, true, false, NOOP);
   }
@@ -373,16 +397,18 @@ class WebSocket extends EventEmitter {
       if (this._closeFrameSent && (this._closeFrameReceived || this._failed)) this._endSocket();
       return;
     }
-    const payload = encodeClosePayload(code, reason);
+    const payload = closeArguments(code, reason);
     this._readyState = CLOSING;
     this._sendClose(payload);
+    // Nothing follows a close frame: it leaves now rather than at the end of the tick.
+    if (this._blobQueue === null) this._sender.flush();
     this._setCloseTimer();
   }
 
   /**
    * Sends a ping.
-   * @param {*} [data] at most 125 bytes
-   * @param {boolean} [mask] ignored on the server side
+   * @param {*} [data] at most 125 bytes (a Blob is read first, in order with the sends around it)
+   * @param {boolean} [mask] whether to mask the payload (default: on the client side only)
    * @param {(err?: Error) => void} [cb]
    */
   ping(data, mask, cb) {
@@ -391,8 +417,8 @@ class WebSocket extends EventEmitter {
 
   /**
    * Sends a pong.
-   * @param {*} [data] at most 125 bytes
-   * @param {boolean} [mask] ignored on the server side
+   * @param {*} [data] at most 125 bytes (a Blob is read first, in order with the sends around it)
+   * @param {boolean} [mask] whether to mask the payload (default: on the client side only)
    * @param {(err?: Error) => void} [cb]
    */
   pong(data, mask, cb) {
@@ -403,25 +429,31 @@ class WebSocket extends EventEmitter {
     if (this._readyState === CONNECTING) throw notOpen(this._readyState);
     if (typeof data === 'function') {
       cb = data;
-      data = undefined;
+      data = mask = undefined;
     } else if (typeof mask === 'function') {
       cb = mask;
+      mask = undefined;
     }
     if (typeof data === 'number') data = data.toString();
-    const payload = data === undefined ? EMPTY_BUFFER : toBuffer(data, 'data');
-    if (payload.length > MAX_CONTROL_PAYLOAD) {
-      throw rangeError(`data: the data size must not be greater than ${MAX_CONTROL_PAYLOAD} bytes`);
-    }
+    const blob = isBlob(data);
+    const payload = blob ? data : data === undefined || data === null ? EMPTY_BUFFER : toBuffer(data, 'data');
+    // As in ws: after the close, the size is not checked; the bytes count in bufferedAmount.
     if (this._readyState !== OPEN) {
       this._sendAfterClose(payload, cb);
       return;
     }
-    this._sender.frame(payload, opcode, true, false, cb);
+    if ((blob ? payload.size : payload.length) > MAX_CONTROL_PAYLOAD) throw controlPayloadError(MAX_CONTROL_PAYLOAD);
+    const frameIt = opcode === OP_PING ? frameQueuedPing : frameQueuedPong;
+    if (blob) this._sendBlob(payload, frameIt, mask, cb);
+    else if (this._blobQueue !== null) this._queueSend(frameIt, payload, mask, cb, payload.length);
+    else this._sender.frame(payload, opcode, true, false, cb, mask);
   }
 
   /**
-   * Sends a message. Strings go as text unless `binary` is set.
-   * @param {string|Buffer|ArrayBuffer|ArrayBufferView|number} data
+   * Sends a message. Strings go as text unless `binary` is set; no data sends
+   * an empty binary message.
+   * @param {string|Buffer|ArrayBuffer|ArrayBufferView|Blob|number} [data] a Blob
+   *   is read first, and the sends made meanwhile wait for it, in order
    * @param {{ binary?: boolean, compress?: boolean, fin?: boolean, mask?: boolean }} [options]
    * @param {(err?: Error) => void} [cb] called once the data is flushed to the socket
    */
@@ -433,7 +465,12 @@ class WebSocket extends EventEmitter {
     if (this._readyState === CONNECTING) throw notOpen(this._readyState);
     if (typeof data === 'number') data = data.toString();
     const isString = typeof data === 'string';
-    const payload = isString ? data : toBuffer(data, 'data');
+    let payload = data;
+    let blob = false;
+    if (!isString && !Buffer.isBuffer(data)) {
+      blob = isBlob(data);
+      if (!blob) payload = data === undefined || data === null ? EMPTY_BUFFER : toBuffer(data, 'data');
+    }
     if (this._readyState !== OPEN) {
       this._sendAfterClose(payload, cb);
       return;
@@ -442,8 +479,17 @@ class WebSocket extends EventEmitter {
       this._refuseForBackpressure(cb);
       return;
     }
+    if (blob) this._sendBlob(payload, frameQueuedMessage, options, cb);
+    else if (this._blobQueue !== null) {
+      this._queueSend(frameQueuedMessage, payload, options, cb, isString ? Buffer.byteLength(payload) : payload.length);
+    } else this._sendMessage(payload, isString, options, cb);
+  }
+
+  /** Frames a message (send()'s second half; also for a Blob once read). */
+  _sendMessage(payload, isString, options, cb) {
     const binary = options && options.binary !== undefined ? !!options.binary : !isString;
     const fin = options && options.fin !== undefined ? !!options.fin : true;
+    const mask = options && options.mask !== undefined ? !!options.mask : undefined;
     const opcode = this._fragmenting ? OP_CONTINUATION : binary ? OP_BINARY : OP_TEXT;
     const compressor = this._compressor;
     // Only whole messages are compressed; a fragmented send goes out uncompressed.
@@ -451,12 +497,63 @@ class WebSocket extends EventEmitter {
       const length = isString ? Buffer.byteLength(payload) : payload.length;
       if (length >= compressor.threshold) {
         const bytes = isString ? Buffer.from(payload) : payload;
-        this._sender.frame(compressor.compress(bytes), opcode, true, true, cb);
+        this._sender.frame(compressor.compress(bytes), opcode, true, true, cb, mask);
         return;
       }
     }
     this._fragmenting = !fin;
-    this._sender.frame(payload, opcode, fin, false, cb);
+    this._sender.frame(payload, opcode, fin, false, cb, mask);
+  }
+
+  /**
+   * Reads a Blob, then frames it with `frameIt`; sends made meanwhile wait
+   * in _blobQueue (ws 8.18 keeps the order too).
+   */
+  _sendBlob(blob, frameIt, arg, cb) {
+    const entry = { blob, data: null, frameIt, arg, cb, bytes: blob.size };
+    if (this._blobQueue === null) {
+      this._blobQueue = [];
+      this._readBlob(entry);
+    } else {
+      this._blobQueue.push(entry);
+      this._blobQueueBytes += entry.bytes;
+    }
+  }
+
+  _queueSend(frameIt, data, arg, cb, bytes) {
+    this._blobQueue.push({ blob: null, data, frameIt, arg, cb, bytes });
+    this._blobQueueBytes += bytes;
+  }
+
+  _readBlob(entry) {
+    this._blobQueueBytes += entry.bytes;
+    entry.blob.arrayBuffer().then(
+      (arrayBuffer) => this._blobRead(entry, arrayBuffer),
+      // Outside the promise chain, so that a throwing callback or 'error' listener is not swallowed.
+      (err) => process.nextTick(blobFailed, this, entry, err)
+    );
+  }
+
+  /** A Blob was read: frame it, then the sends that waited for it (up to the next Blob). */
+  _blobRead(entry, arrayBuffer) {
+    this._blobQueueBytes -= entry.bytes;
+    if (this._seam.destroyed || this._seam.ended) {
+      process.nextTick(failBlobQueue, this, entry, blobClosedError());
+      return;
+    }
+    entry.frameIt(this, Buffer.from(arrayBuffer), entry.arg, entry.cb);
+    const queue = this._blobQueue;
+    while (queue.length > 0) {
+      const next = queue.shift();
+      if (next.blob !== null) {
+        this._blobQueueBytes -= next.bytes;
+        this._readBlob(next);
+        return;
+      }
+      this._blobQueueBytes -= next.bytes;
+      next.frameIt(this, next.data, next.arg, next.cb);
+    }
+    this._blobQueue = null;
   }
 
   /**
@@ -469,8 +566,11 @@ class WebSocket extends EventEmitter {
     if (cb) process.nextTick(cb, err);
   }
 
+  // send()/ping()/pong() once CLOSING or CLOSED: the bytes count in bufferedAmount, the callback gets ws's error.
   _sendAfterClose(payload, cb) {
-    if (payload) this._bufferedAmount += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (payload) {
+      this._bufferedAmount += typeof payload === 'string' ? Buffer.byteLength(payload) : isBlob(payload) ? payload.size : payload.length;
+    }
     if (cb) process.nextTick(cb, notOpen(this._readyState));
   }
 
@@ -578,6 +678,11 @@ for (const [index, name] of READY_STATES.entries()) {
   Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value: index });
 }
 
+// ws's attributes are enumerable, configurable accessors on the prototype (class getters are not enumerable).
+for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url']) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
+}
+
 installEventTarget(WebSocket);
 
 // What the receiver calls for a WebSocket: module-level, so that nothing of it
@@ -593,6 +698,8 @@ const receiverHandlers = {
       data = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
     } else if (ws._binaryType === 'fragments') {
       data = [data];
+    } else if (ws._binaryType === 'blob') {
+      data = new Blob([data]);
     }
     ws.emit('message', data, isBinary);
   },
@@ -632,7 +739,8 @@ function destroyAfterGrace(ws) {
 }
 
 /**
- * A close frame payload for `close(code, reason)`, with argument errors.
+ * A close frame payload (the encodeClose primitive's), with argument errors
+ * that name the argument.
  * @param {number} [code]
  * @param {string|Buffer} [reason]
  * @returns {Buffer}
@@ -652,6 +760,87 @@ function encodeClosePayload(code, reason) {
     throw rangeError(`code: ${code} is not a status code that may be sent (1000, 1001-1003, 1007-1014, 3000-4999)`);
   }
   return call(addon.encodeClose, code, reasonBytes);
+}
+
+/**
+ * close(code, reason)'s payload, with ws's errors and messages (the core
+ * decides which codes and lengths are valid).
+ * @param {number} [code]
+ * @param {string|Uint8Array} [reason]
+ * @returns {Buffer}
+ */
+function closeArguments(code, reason) {
+  if (code !== undefined && (typeof code !== 'number' || !Number.isInteger(code))) throw closeCodeError();
+  if (reason !== undefined && reason !== null && typeof reason !== 'string' && !(reason instanceof Uint8Array)) {
+    throw closeReasonTypeError();
+  }
+  try {
+    return encodeClosePayload(code, reason);
+  } catch (err) {
+    // A reason without a code keeps its own error (ws would drop the reason silently).
+    if (code === undefined) throw err;
+  }
+  // Which argument the core refused: the code alone, or the reason's length.
+  try {
+    encodeClosePayload(code, undefined);
+  } catch {
+    throw closeCodeError();
+  }
+  throw closeReasonError();
+}
+
+const hasBlob = typeof Blob === 'function';
+
+/** Whether `value` is a Blob (or File), which send()/ping()/pong() read before sending. */
+function isBlob(value) {
+  return hasBlob && value instanceof Blob;
+}
+
+// How a send that waited behind a Blob is framed: (ws, data, arg, cb).
+function frameQueuedMessage(ws, data, options, cb) {
+  ws._sendMessage(data, typeof data === 'string', options, cb);
+}
+
+function frameQueuedPing(ws, data, mask, cb) {
+  ws._sender.frame(data, OP_PING, true, false, cb, mask);
+}
+
+function frameQueuedPong(ws, data, mask, cb) {
+  ws._sender.frame(data, OP_PONG, true, false, cb, mask);
+}
+
+function frameQueuedClose(ws, payload) {
+  ws._closeFrameSent = true;
+  ws._sender.frame(payload, OP_CLOSE, true, false, NOOP);
+  if (ws._closeFrameReceived || ws._failed) ws._endSocket();
+}
+
+/** The socket closed before a Blob was read: its send and those behind it get `err`. */
+function failBlobQueue(ws, entry, err) {
+  const queue = ws._blobQueue || [];
+  ws._blobQueue = null;
+  ws._blobQueueBytes = 0;
+  if (entry.cb) entry.cb(err);
+  for (const next of queue) if (next.cb) next.cb(err);
+}
+
+/**
+ * A Blob could not be read: as in ws, the sends fail, our side of the
+ * connection ends (what the peer still sends is dropped) and 'error' is
+ * emitted once.
+ */
+function blobFailed(ws, entry, err) {
+  failBlobQueue(ws, entry, err);
+  if (ws._readyState === CLOSED) return;
+  if (ws._readyState === OPEN) {
+    ws._readyState = CLOSING;
+    ws._setCloseTimer();
+  }
+  const alreadyFailed = ws._failed;
+  ws._failed = true;
+  ws._seam.stopReading();
+  ws._endSocket();
+  if (!alreadyFailed) ws.emit('error', err);
 }
 
 function notOpen(readyState) {
