@@ -98,7 +98,7 @@ test('the typings reject what native-ws does not do', () => {
     linkInto(app, 'native-ws', root);
     linkInto(app, '@types/node', path.join(root, 'node_modules', '@types', 'node'));
     const cases = {
-      'unknown-option.ts': "import { WebSocketServer } from 'native-ws';\nnew WebSocketServer({ noServer: true, skipUTF8Validation: true });\n",
+      'unknown-option.ts': "import { WebSocketServer } from 'native-ws';\nnew WebSocketServer({ noServer: true, skipUTF8Checks: true });\n",
       'bad-send.ts': "import WebSocket from 'native-ws';\ndeclare const ws: WebSocket;\nws.send({ not: 'sendable' });\n",
       'bad-listener.ts': "import WebSocket from 'native-ws';\ndeclare const ws: WebSocket;\nws.on('message', (data) => { const n: number = data; return n; });\n",
       'bad-deflate.ts': "import { WebSocketServer } from 'native-ws';\nnew WebSocketServer({ noServer: true, perMessageDeflate: 'yes' });\n",
