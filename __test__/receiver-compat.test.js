@@ -244,6 +244,13 @@ describe('receiver options', () => {
     assert.deepEqual(deferred.events.slice(0, 3), [['message', 'a', false], ['ping', 'p'], ['message', 'b', false]]);
     await once(deferred.ws, 'close');
     assert.equal(deferred.ws._closeCode, 1000);
+
+    // The transport closes while messages wait: they still come, before 'close'.
+    const cut = await memorySocket({ allowSynchronousEvents: false });
+    cut.push(Buffer.concat([h.text('x'), h.text('y')]));
+    cut.transport.destroy();
+    await once(cut.ws, 'close');
+    assert.deepEqual(cut.events, [['message', 'x', false], ['message', 'y', false], ['close', 1006]]);
   });
 });
 

@@ -143,10 +143,22 @@ class Receiver {
     this._handlers.error(this._target, wrapped);
   }
 
-  /** Ignores everything from now on (after a close frame or an error); drops what waits. */
+  /**
+   * Ignores everything from now on (after a close frame or an error, or when
+   * the transport has closed). Messages, pings and pongs still waiting for
+   * their turn (allowSynchronousEvents false) are handed on now, before the
+   * connection reports its close; a waiting close frame or error is not.
+   */
   stop() {
     this._stopped = true;
-    if (this._deferred !== null) this._deferred.length = 0;
+    const queue = this._deferred;
+    if (queue !== null && queue.length > 0) {
+      const waiting = queue.splice(0);
+      for (let i = 0; i < waiting.length; i += DEFERRED_FIELDS) {
+        const kind = waiting[i];
+        if (kind !== OP_CLOSE && kind !== FAILED) this._dispatch(kind, waiting[i + 1], waiting[i + 2], waiting[i + 3]);
+      }
+    }
     // Let go of the native parser now, with any partly received message it
     // holds (up to maxPayload), rather than when the WebSocket is collected.
     this._parser = null;
