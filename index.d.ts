@@ -242,6 +242,16 @@ declare namespace WebSocket {
     maxBackpressure?: number | undefined;
     /** A refused send is dropped (its callback gets WS_ERR_BACKPRESSURE), or also closes with 1008. Default 'drop'. */
     backpressurePolicy?: 'drop' | 'close' | undefined;
+    /** ws: emit several 'message'/'ping'/'pong' events in one tick (default true); false: one per setImmediate. */
+    allowSynchronousEvents?: boolean | undefined;
+    /** ws: leave text messages and close reasons unchecked for UTF-8 (default false). */
+    skipUTF8Validation?: boolean | undefined;
+    /** ws: most data frames in one message (default 16384; int32-coerced, <= 0: no limit). Over it: close 1008. */
+    maxFragments?: number | undefined;
+    /** ws: most socket chunks one frame may arrive in (default 262144; int32-coerced, <= 0: no limit). Over it: close 1008. */
+    maxBufferedChunks?: number | undefined;
+    /** ws: automatic pongs not yet flushed before the peer is terminated (default 60; int32-coerced, <= 0: no limit). */
+    maxPendingAutoPongs?: number | undefined;
   }
 
   interface ClientOptions extends SecureContextOptions {
@@ -260,6 +270,11 @@ declare namespace WebSocket {
     /** Milliseconds the server gets to close TCP once close frames are exchanged (default 3000; 0: off). */
     closeGraceTimeout?: number | undefined;
     autoPong?: boolean | undefined;
+    allowSynchronousEvents?: boolean | undefined;
+    skipUTF8Validation?: boolean | undefined;
+    maxFragments?: number | undefined;
+    maxBufferedChunks?: number | undefined;
+    maxPendingAutoPongs?: number | undefined;
     /** Offered by default, as in ws; false sends no offer. */
     perMessageDeflate?: boolean | PerMessageDeflateOptions | undefined;
     /** Fills each frame's 4-byte masking key (default: a pool filled by the CSPRNG). */
@@ -556,13 +571,19 @@ declare namespace WebSocket {
   /** A backplane on Redis pub/sub (needs `npm install redis`). */
   function redisBackplane(options: RedisBackplaneOptions): RedisBackplane;
 
-  /** An error the peer caused. */
-  class ProtocolError extends Error {
-    constructor(message: string, closeCode: number);
-    /** The close code the connection fails with (1002, 1007, 1009, ...). */
+  /**
+   * An error the peer caused. The errors emitted are the class ws emits for
+   * the rule (RangeError; Error for invalid UTF-8 and zlib's Z_DATA_ERROR);
+   * `instanceof ProtocolError` holds for every one of them.
+   */
+  class ProtocolError extends RangeError {
+    constructor(message: string, closeCode: number, code?: string);
+    /** The close code the connection fails with (1002, 1007, 1008, 1009, ...): ws's [kStatusCode]. */
     closeCode: number;
-    /** 'WS_ERR_PROTOCOL', 'WS_ERR_INVALID_UTF8' or 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'. */
+    /** ws's code for the rule: 'WS_ERR_INVALID_OPCODE', 'WS_ERR_UNEXPECTED_RSV_2_3', 'WS_ERR_INVALID_UTF8', 'Z_DATA_ERROR', … */
     code: string;
+    /** zlib's errno (-3) with code 'Z_DATA_ERROR'. */
+    errno?: number;
     /** Events parsed before the error, when thrown by FrameParser.push. */
     events?: ParsedEvent[];
   }

@@ -516,10 +516,10 @@ describe('handshake failures', () => {
     ['no Upgrade header', (key) => `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(key)}\r\n\r\n`, 'Invalid Upgrade header'],
     ['no Connection: Upgrade', (key) => `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive\r\nSec-WebSocket-Accept: ${accept(key)}\r\n\r\n`, 'Invalid Connection header'],
     ['a subprotocol that was not requested', (key) => response101(key, ['Sec-WebSocket-Protocol: chat']), 'Server sent a subprotocol but none was requested'],
-    ['an extension that was not offered', (key) => response101(key, ['Sec-WebSocket-Extensions: x-foo']), /^Invalid Sec-WebSocket-Extensions header: .*"x-foo"/],
-    ['a deflate parameter that was not offered', (key) => response101(key, ['Sec-WebSocket-Extensions: permessage-deflate; foo']), /unknown parameter "foo"/],
-    ['a client window over the offer', (key) => response101(key, ['Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=12']), /client_max_window_bits=12 is over the 10/],
-    ['a broken extensions header', (key) => response101(key, ['Sec-WebSocket-Extensions: permessage-deflate;;']), /^Invalid Sec-WebSocket-Extensions header/],
+    ['an extension that was not offered', (key) => response101(key, ['Sec-WebSocket-Extensions: x-foo']), 'Server indicated an extension that was not requested'],
+    ['a deflate parameter that was not offered', (key) => response101(key, ['Sec-WebSocket-Extensions: permessage-deflate; foo']), 'Invalid Sec-WebSocket-Extensions header'],
+    ['a client window over the offer', (key) => response101(key, ['Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=12']), 'Invalid Sec-WebSocket-Extensions header'],
+    ['a broken extensions header', (key) => response101(key, ['Sec-WebSocket-Extensions: permessage-deflate;;']), 'Invalid Sec-WebSocket-Extensions header'],
   ];
   for (const [what, answer, expected] of bad101) {
     it(`a 101 with ${what} fails the connection`, T, async () => {

@@ -226,9 +226,9 @@ describe('encodeFrame / decodeFrame', () => {
     );
   });
 
-  it('a 64-bit length with the top bit set is a ProtocolError with closeCode 1002', () => {
+  it('a 64-bit length with the top bit set is a ProtocolError with closeCode 1009, as ws refuses lengths over 2^53 - 1', () => {
     const wire = Buffer.from([0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1]);
-    assert.throws(() => decodeFrame(wire), isProtocolError(1002));
+    assert.throws(() => decodeFrame(wire), isProtocolError(1009));
     const err = (() => {
       try {
         decodeFrame(wire);
@@ -396,7 +396,7 @@ describe('FrameParser', () => {
     ['close code 1005', () => h.close(1005), 1002],
     ['a non-UTF-8 close reason', () => h.close(1000, Buffer.from([0xff])), 1007],
     ['invalid UTF-8 text', () => h.text(Buffer.from([0xc0, 0x80])), 1007],
-    ['a 64-bit length with the top bit set', () => Buffer.from([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]), 1002],
+    ['a 64-bit length with the top bit set', () => Buffer.from([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]), 1009],
   ];
   for (const [name, make, code] of violations) {
     it(`throws ProtocolError ${code} for ${name}, with earlier events on error.events`, () => {

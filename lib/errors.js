@@ -6,11 +6,18 @@
 // native panics, and the few state errors of a WebSocket. Nothing else in lib/
 // sets `err.code`. This module depends on nothing.
 
+// Marks the protocol errors built here, whatever their class (ws gives
+// RangeError for most rules, Error for invalid UTF-8 and zlib's errors).
+const kProtocolError = Symbol('native-ws.protocolError');
+
 /**
  * An error the peer caused; `closeCode` is the code the connection fails
- * with and `code` is ws's error code for the rule it broke.
+ * with (ws's [kStatusCode]) and `code` is ws's error code for the rule it
+ * broke. The errors native-ws emits are the class ws emits for the rule
+ * (RangeError, or Error for invalid UTF-8 and corrupt compressed data);
+ * `err instanceof ProtocolError` holds for all of them.
  */
-class ProtocolError extends Error {
+class ProtocolError extends RangeError {
   /**
    * @param {string} message
    * @param {number} closeCode
@@ -21,7 +28,17 @@ class ProtocolError extends Error {
     this.name = 'ProtocolError';
     this.closeCode = closeCode;
     this.code = code;
+    brand(this);
   }
+
+  static [Symbol.hasInstance](value) {
+    return value !== null && typeof value === 'object' && value[kProtocolError] === true;
+  }
+}
+
+function brand(err) {
+  Object.defineProperty(err, kProtocolError, { value: true });
+  return err;
 }
 
 /**
@@ -98,14 +115,21 @@ function rangeError(message, code = 'ERR_OUT_OF_RANGE') {
 }
 
 /**
- * A protocol violation.
+ * A protocol violation, as ws's receiver builds it: the class ws uses for
+ * the rule, ws's message and code, and `closeCode`. zlib's data error keeps
+ * zlib's `errno` (-3), as ws passes zlib's error on.
  * @param {string} message
  * @param {string} code ws's WS_ERR_* code (falls back to the close code's generic one)
  * @param {number} closeCode
- * @returns {ProtocolError}
+ * @returns {RangeError|Error} an instance of ProtocolError too
  */
 function protocolError(message, code, closeCode) {
-  return new ProtocolError(message, closeCode, code || protocolErrorCode(closeCode));
+  code = code || protocolErrorCode(closeCode);
+  const err = code === 'WS_ERR_INVALID_UTF8' || code === 'Z_DATA_ERROR' || closeCode === 1011 ? new Error(message) : new RangeError(message);
+  err.code = code;
+  if (code === 'Z_DATA_ERROR') err.errno = -3;
+  err.closeCode = closeCode;
+  return brand(err);
 }
 
 /**

@@ -136,10 +136,13 @@ class StreamParser {
   /**
    * @param {boolean} client
    * @param {number} maxPayload 0: no limit
+   * @param {boolean} [skipUTF8Validation]
+   * @param {number} [maxFragments] data frames per message, 0: no limit
+   * @param {number} [maxBufferedChunks] socket chunks per frame, 0: no limit
    */
-  constructor(client, maxPayload) {
+  constructor(client, maxPayload, skipUTF8Validation = false, maxFragments = 0, maxBufferedChunks = 0) {
     try {
-      this._native = new raw.StreamParser(client, maxPayload);
+      this._native = new raw.StreamParser(client, maxPayload, skipUTF8Validation, maxFragments, maxBufferedChunks);
     } catch (err) {
       throw translateError(err);
     }

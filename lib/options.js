@@ -29,6 +29,13 @@ const DEFAULTS = Object.freeze({
   idleTimeout: 0,
   maxBackpressure: 0,
   backpressurePolicy: 'drop',
+  // ws 8's receiver options and DoS limits (8.21-8.23); a count of 0 or less
+  // (after ws's int32 coercion) turns a limit off.
+  allowSynchronousEvents: true,
+  skipUTF8Validation: false,
+  maxFragments: 16 * 1024,
+  maxBufferedChunks: 256 * 1024,
+  maxPendingAutoPongs: 60,
   // accept() and the server made for `port`: time to receive the request;
   // accept(): its header block limit.
   handshakeTimeout: 10 * 1000,
@@ -149,13 +156,35 @@ function checkOptionalInstance(value, Class, name, what) {
 }
 
 /**
+ * A numeric limit as ws reads it: a number (TypeError otherwise), coerced to
+ * an int32 with `| 0` as ws does, so 0, a negative value or 2^32 turn the
+ * limit off.
+ * @param {*} value
+ * @param {number} fallback the default when undefined
+ * @param {string} name
+ * @returns {number}
+ */
+function int32Option(value, fallback, name) {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value)) throw typeError(`${name}: must be a number, got ${describe(value)}`);
+  return value | 0;
+}
+
+/**
  * The per-connection options shared by WebSocketServer, accept() and the
  * client, checked, with defaults filled in.
  * @param {object} options
- * @returns {{ maxPayload: number, closeTimeout: number, closeGraceTimeout: number, autoPong: boolean, idleTimeout: number, maxBackpressure: number, backpressurePolicy: 'drop'|'close', allowSynchronousEvents: boolean, skipUTF8Validation: boolean, maxFragments: number, maxBufferedChunks: number, maxPendingAutoPongs: number }}
+ * @returns {{ maxPayload: number, closeTimeout: number, closeGraceTimeout: number, autoPong: boolean, idleTimeout: number,
+ *   maxBackpressure: number, backpressurePolicy: 'drop'|'close', allowSynchronousEvents: boolean, skipUTF8Validation: boolean,
+ *   maxFragments: number, maxBufferedChunks: number, maxPendingAutoPongs: number }}
  */
 function connectionOptions(options) {
   const picked = {
+    allowSynchronousEvents: options.allowSynchronousEvents === undefined ? DEFAULTS.allowSynchronousEvents : !!options.allowSynchronousEvents,
+    skipUTF8Validation: options.skipUTF8Validation === undefined ? DEFAULTS.skipUTF8Validation : !!options.skipUTF8Validation,
+    maxFragments: int32Option(options.maxFragments, DEFAULTS.maxFragments, 'maxFragments'),
+    maxBufferedChunks: int32Option(options.maxBufferedChunks, DEFAULTS.maxBufferedChunks, 'maxBufferedChunks'),
+    maxPendingAutoPongs: int32Option(options.maxPendingAutoPongs, DEFAULTS.maxPendingAutoPongs, 'maxPendingAutoPongs'),
     maxPayload: options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload,
     closeTimeout: options.closeTimeout === undefined ? DEFAULTS.closeTimeout : options.closeTimeout,
     closeGraceTimeout: options.closeGraceTimeout === undefined ? DEFAULTS.closeGraceTimeout : options.closeGraceTimeout,
@@ -163,21 +192,12 @@ function connectionOptions(options) {
     idleTimeout: options.idleTimeout === undefined ? DEFAULTS.idleTimeout : options.idleTimeout,
     maxBackpressure: options.maxBackpressure === undefined ? DEFAULTS.maxBackpressure : options.maxBackpressure,
     backpressurePolicy: options.backpressurePolicy === undefined ? DEFAULTS.backpressurePolicy : options.backpressurePolicy,
-    allowSynchronousEvents:
-      options.allowSynchronousEvents === undefined ? DEFAULTS.allowSynchronousEvents : !!options.allowSynchronousEvents,
-    skipUTF8Validation: options.skipUTF8Validation === undefined ? DEFAULTS.skipUTF8Validation : !!options.skipUTF8Validation,
-    maxFragments: options.maxFragments === undefined ? DEFAULTS.maxFragments : options.maxFragments,
-    maxBufferedChunks: options.maxBufferedChunks === undefined ? DEFAULTS.maxBufferedChunks : options.maxBufferedChunks,
-    maxPendingAutoPongs: options.maxPendingAutoPongs === undefined ? DEFAULTS.maxPendingAutoPongs : options.maxPendingAutoPongs,
   };
   checkNumber(picked.maxPayload, 'maxPayload');
   checkNumber(picked.closeTimeout, 'closeTimeout');
   checkNumber(picked.closeGraceTimeout, 'closeGraceTimeout');
   checkNumber(picked.idleTimeout, 'idleTimeout');
   checkNumber(picked.maxBackpressure, 'maxBackpressure');
-  checkNumber(picked.maxFragments, 'maxFragments');
-  checkNumber(picked.maxBufferedChunks, 'maxBufferedChunks');
-  checkNumber(picked.maxPendingAutoPongs, 'maxPendingAutoPongs');
   if (!BACKPRESSURE_POLICIES.includes(picked.backpressurePolicy)) {
     throw rangeError(`backpressurePolicy: must be 'drop' or 'close', got ${describe(picked.backpressurePolicy)}`);
   }

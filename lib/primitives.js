@@ -95,7 +95,7 @@ function encodeFrame(frame) {
  * @param {Buffer} buffer
  * @returns {null | { fin: boolean, rsv1: boolean, rsv2: boolean, rsv3: boolean, opcode: number, masked: boolean, payload: Buffer, bytesUsed: number }}
  *   null while the frame is incomplete; the payload is unmasked
- * @throws {ProtocolError} for a 64-bit length with the top bit set
+ * @throws {ProtocolError} for a 64-bit length over 2^53 - 1 (closeCode 1009, as in ws)
  */
 function decodeFrame(buffer) {
   if (!Buffer.isBuffer(buffer)) throw typeError('buffer: must be a Buffer');

@@ -39,6 +39,11 @@ try {
 } catch (err) {
   assert.ok(err instanceof ProtocolError);
   assert.equal(err.closeCode, 1009);
+  // ws's class for the rule: a RangeError.
+  const asRange: RangeError = err;
+  assert.ok(asRange instanceof RangeError);
+  const made: RangeError = new ProtocolError('Invalid WebSocket frame: invalid opcode 5', 1002, 'WS_ERR_INVALID_OPCODE');
+  assert.equal((made as ProtocolError).errno, undefined);
 }
 
 // ws's static Sender.frame(), which socket.io's adapter uses to frame a broadcast once.
@@ -57,7 +62,19 @@ export function serverWithRedis(url: string): Server {
 
 // accept() on a raw net server with the limit and backpressure options; a
 // 'fragments' client echoes its Buffer[] message straight back.
-const limits: ConnectionLimits = { maxPayload: 1 << 16, idleTimeout: 30, maxBackpressure: 1 << 20, backpressurePolicy: 'drop', closeGraceTimeout: 1000 };
+const limits: ConnectionLimits = {
+  maxPayload: 1 << 16,
+  idleTimeout: 30,
+  maxBackpressure: 1 << 20,
+  backpressurePolicy: 'drop',
+  closeGraceTimeout: 1000,
+  // ws 8's receiver options.
+  maxFragments: 1024,
+  maxBufferedChunks: 4096,
+  maxPendingAutoPongs: 10,
+  skipUTF8Validation: false,
+  allowSynchronousEvents: true,
+};
 const acceptOptions: AcceptOptions = { ...limits, handshakeTimeout: 5000, maxHeaderBytes: 8192 };
 const hub = new Topics();
 const rawServer = net.createServer((socket) => {

@@ -71,10 +71,7 @@ fn resolve(chunk: &[u8], payload: Payload) -> Vec<u8> {
 
 /// Parses `wire` cut into pieces of the given lengths (the last piece takes the rest).
 fn run(setup: Setup, wire: &[u8], cuts: &[usize]) -> Outcome {
-    let mut parser = StreamParser::new(ParserConfig {
-        role: Role::Server,
-        max_payload: setup.max_payload,
-    });
+    let mut parser = StreamParser::new(ParserConfig::new(Role::Server, setup.max_payload));
     if let Some((bits, nct)) = setup.inflate {
         parser.enable_inflate(Inflater::new(bits, nct).expect("window bits 8..=15"));
     }

@@ -2,7 +2,9 @@
 
 // Feeds socket chunks to the native parser (one native call per chunk) and
 // turns the records it fills (read by lib/abi.js) into calls on a
-// module-level handlers object, with the receiver's target first.
+// module-level handlers object, with the receiver's target first; with ws's
+// allowSynchronousEvents off, it hands on one message, ping or pong per
+// event-loop turn.
 
 const { addon } = require('../native');
 const { OPCODE, CLOSE, newRecordTable, dispatchRecords } = require('../abi');
@@ -43,13 +45,21 @@ class Receiver {
   /**
    * @param {ReceiverHandlers} handlers
    * @param {*} target passed first to every handler
-   * @param {{ client?: boolean, maxPayload?: number }} [options]
+   * @param {{ client?: boolean, maxPayload?: number, skipUTF8Validation?: boolean, maxFragments?: number,
+   *   maxBufferedChunks?: number, allowSynchronousEvents?: boolean }} [options] ws's receiver options,
+   *   checked and defaulted by lib/options.js connectionOptions(); a limit of 0 (the default here) is off
    */
   constructor(handlers, target, options = {}) {
     this._handlers = handlers;
     this._target = target;
     this._client = !!options.client;
     this._maxPayload = options.maxPayload || 0;
+    this._skipUTF8Validation = !!options.skipUTF8Validation;
+    this._maxFragments = options.maxFragments | 0;
+    this._maxBufferedChunks = options.maxBufferedChunks | 0;
+    // allowSynchronousEvents false: records wait here, one message/ping/pong per turn.
+    this._deferred = options.allowSynchronousEvents === false ? [] : null;
+    this._draining = false;
     // The native parser is made on the first chunk: a connection that has
     // received nothing since its handshake holds none (about 1 KiB each).
     this._parser = null;
@@ -76,7 +86,7 @@ class Receiver {
 
   _nativeParser() {
     if (this._parser === null) {
-      this._parser = new addon.StreamParser(this._client, this._maxPayload);
+      this._parser = new addon.StreamParser(this._client, this._maxPayload, this._skipUTF8Validation, this._maxFragments, this._maxBufferedChunks);
       if (this._inflate !== null) this._parser.enableInflate(this._inflate.windowBits, this._inflate.noContextTakeover);
     }
     return this._parser;
@@ -114,6 +124,15 @@ class Receiver {
   /** The parser threw: a violation by the peer, or a bug in the native core (a caught panic). */
   _fail(err) {
     this._stopped = true;
+    if (this._deferred !== null && this._deferred.length > 0) {
+      // After the messages that came before it.
+      this._deferred.push(FAILED, err, false, 0);
+      return;
+    }
+    this._failNow(err);
+  }
+
+  _failNow(err) {
     if (err instanceof ProtocolError) {
       this._handlers.error(this._target, err);
       return;
@@ -124,9 +143,22 @@ class Receiver {
     this._handlers.error(this._target, wrapped);
   }
 
-  /** Ignores everything from now on (after a close frame or an error). */
+  /**
+   * Ignores everything from now on (after a close frame or an error, or when
+   * the transport has closed). Messages, pings and pongs still waiting for
+   * their turn (allowSynchronousEvents false) are handed on now, before the
+   * connection reports its close; a waiting close frame or error is not.
+   */
   stop() {
     this._stopped = true;
+    const queue = this._deferred;
+    if (queue !== null && queue.length > 0) {
+      const waiting = queue.splice(0);
+      for (let i = 0; i < waiting.length; i += DEFERRED_FIELDS) {
+        const kind = waiting[i];
+        if (kind !== OP_CLOSE && kind !== FAILED) this._dispatch(kind, waiting[i + 1], waiting[i + 2], waiting[i + 3]);
+      }
+    }
     // Let go of the native parser now, with any partly received message it
     // holds (up to maxPayload), rather than when the WebSocket is collected.
     this._parser = null;
@@ -134,6 +166,19 @@ class Receiver {
 
   /** One record of the table (see lib/abi.js dispatchRecords). */
   _record(kind, data, compressed, closeCode) {
+    if (this._deferred !== null) {
+      if (kind === OP_CLOSE) this._stopped = true;
+      this._deferred.push(kind, data, compressed, closeCode);
+      if (!this._draining) {
+        this._draining = true;
+        setImmediate(drainDeferred, this);
+      }
+      return;
+    }
+    this._dispatch(kind, data, compressed, closeCode);
+  }
+
+  _dispatch(kind, data, compressed, closeCode) {
     switch (kind) {
       case OP_TEXT:
         this._handlers.message(this._target, data, false, compressed);
@@ -151,8 +196,35 @@ class Receiver {
         this._stopped = true;
         this._handlers.close(this._target, closeCode, data);
         break;
+      case FAILED:
+        this._failNow(data);
+        break;
     }
   }
+}
+
+// A queued parser error (not an opcode).
+const FAILED = -1;
+const DEFERRED_FIELDS = 4;
+
+/**
+ * allowSynchronousEvents false: hands on the next waiting record, and
+ * whatever close or error follows it, then waits for the next turn (as ws,
+ * which emits one 'message', 'ping' or 'pong' per setImmediate).
+ * @param {Receiver} receiver
+ */
+function drainDeferred(receiver) {
+  const queue = receiver._deferred;
+  let taken = 0;
+  do {
+    const kind = queue[taken];
+    receiver._dispatch(kind, queue[taken + 1], queue[taken + 2], queue[taken + 3]);
+    taken += DEFERRED_FIELDS;
+    // stop() may have emptied the queue meanwhile.
+  } while (taken < queue.length && (queue[taken] === OP_CLOSE || queue[taken] === FAILED));
+  queue.splice(0, taken);
+  if (queue.length > 0) setImmediate(drainDeferred, receiver);
+  else receiver._draining = false;
 }
 
 module.exports = { Receiver };

@@ -78,6 +78,12 @@ class WebSocket extends EventEmitter {
     this._maxBackpressure = 0;
     this._backpressurePolicy = 'drop';
     this._autoPong = true;
+    // ws's maxPendingAutoPongs: automatic pongs not yet flushed; past the
+    // limit, a peer that pings without reading is cut off.
+    this._pendingAutoPongs = 0;
+    this._maxPendingAutoPongs = 0;
+    this._autoPongComplete = NOOP;
+    this._errorEmitted = false;
     this._extensions = {};
     this._failed = false;
     this._fragmenting = false;
@@ -201,6 +207,10 @@ class WebSocket extends EventEmitter {
     this._receiver = new Receiver(receiverHandlers, this, {
       client: !this._isServer,
       maxPayload: options.maxPayload === undefined ? DEFAULTS.maxPayload : options.maxPayload,
+      skipUTF8Validation: options.skipUTF8Validation,
+      maxFragments: options.maxFragments === undefined ? DEFAULTS.maxFragments : options.maxFragments,
+      maxBufferedChunks: options.maxBufferedChunks === undefined ? DEFAULTS.maxBufferedChunks : options.maxBufferedChunks,
+      allowSynchronousEvents: options.allowSynchronousEvents,
     });
     const seam = new SocketSeam(socket, this, head);
     this._sender = new Sender(seam, { client: !this._isServer, generateMask: options.generateMask });
@@ -208,6 +218,7 @@ class WebSocket extends EventEmitter {
     if (options.closeTimeout !== undefined) this._closeTimeout = options.closeTimeout;
     if (options.closeGraceTimeout !== undefined) this._closeGraceTimeout = options.closeGraceTimeout;
     if (options.autoPong !== undefined) this._autoPong = !!options.autoPong;
+    this._maxPendingAutoPongs = options.maxPendingAutoPongs === undefined ? DEFAULTS.maxPendingAutoPongs : options.maxPendingAutoPongs | 0;
     if (options.maxBackpressure) this._maxBackpressure = options.maxBackpressure;
     if (options.backpressurePolicy) this._backpressurePolicy = options.backpressurePolicy;
     this._protocol = protocol || '';
@@ -325,7 +336,20 @@ class WebSocket extends EventEmitter {
     }
     this._endSocket();
     this._setCloseTimer();
-    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this._emitError(err);
+  }
+
+  /**
+   * Emits 'error' once per connection, as ws does. A server-side socket with
+   * no 'error' listener does not throw (a peer must not be able to crash the
+   * server: a deliberate difference from ws); a client does, as in ws, so
+   * that a server breaking the protocol is never invisible.
+   * @param {Error} err
+   */
+  _emitError(err) {
+    if (this._errorEmitted) return;
+    this._errorEmitted = true;
+    if (!this._isServer || this.listenerCount('error') > 0) this.emit('error', err);
   }
 
   _sendClose(payload) {
@@ -652,7 +676,7 @@ class WebSocket extends EventEmitter {
   _emitErrorAndClose(err) {
     // A client that could not connect says so even with no 'error' listener
     // (the unhandled 'error' throws, as in ws); accept() only when listened to.
-    if (!this._isServer || this.listenerCount('error') > 0) this.emit('error', err);
+    this._emitError(err);
     this._emitClose();
   }
 }
@@ -703,9 +727,22 @@ const receiverHandlers = {
     }
     ws.emit('message', data, isBinary);
   },
-  // A ping is answered at once unless autoPong is off.
+  // A ping is answered at once unless autoPong is off, through the public
+  // pong() as in ws (an app or a test that overrides it is obeyed); a peer
+  // with maxPendingAutoPongs pongs unflushed is terminated.
   ping(ws, data) {
-    if (ws._autoPong && ws._readyState === OPEN) ws._sender.frame(data, OP_PONG, true, false, NOOP);
+    if (ws._autoPong && ws._readyState === OPEN) {
+      if (ws._maxPendingAutoPongs <= 0) {
+        ws.pong(data, !ws._isServer, NOOP);
+      } else if (ws._pendingAutoPongs >= ws._maxPendingAutoPongs) {
+        ws.terminate();
+      } else {
+        ws._pendingAutoPongs++;
+        // Made on the first ping, so that an idle connection holds no closure.
+        if (ws._autoPongComplete === NOOP) ws._autoPongComplete = () => ws._pendingAutoPongs--;
+        ws.pong(data, !ws._isServer, ws._autoPongComplete);
+      }
+    }
     ws.emit('ping', data);
   },
   pong(ws, data) {

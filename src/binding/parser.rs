@@ -126,13 +126,31 @@ pub struct JsStreamParser {
 
 #[napi]
 impl JsStreamParser {
-    /// `client: true` reads frames from a server (unmasked); `maxPayload` 0 means no limit.
+    /// `client: true` reads frames from a server (unmasked); `maxPayload`,
+    /// `maxFragments` and `maxBufferedChunks` 0 mean no limit (see ParserConfig).
     #[napi(constructor)]
-    pub fn new(client: bool, max_payload: f64) -> Result<Self> {
+    pub fn new(
+        client: bool,
+        max_payload: f64,
+        skip_utf8_validation: Option<bool>,
+        max_fragments: Option<f64>,
+        max_buffered_chunks: Option<f64>,
+    ) -> Result<Self> {
         guard(|| {
             let role = if client { Role::Client } else { Role::Server };
             let max_payload = if max_payload.is_finite() && max_payload > 0.0 { max_payload as u64 } else { 0 };
-            Ok(JsStreamParser { core: StreamParser::new(ParserConfig { role, max_payload }), lend_slab: None, pending: None })
+            let count = |n: Option<f64>| match n {
+                Some(n) if n.is_finite() && n > 0.0 => n.min(u32::MAX as f64) as u32,
+                _ => 0,
+            };
+            let config = ParserConfig {
+                role,
+                max_payload,
+                skip_utf8: skip_utf8_validation.unwrap_or(false),
+                max_fragments: count(max_fragments),
+                max_buffered_chunks: count(max_buffered_chunks),
+            };
+            Ok(JsStreamParser { core: StreamParser::new(config), lend_slab: None, pending: None })
         })
     }
 

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use crate::deflate::negotiate::{accept_server_answer, DeflateConfig, DeflateParams, ResponseError};
+use crate::deflate::header::parse_extensions;
+use crate::deflate::negotiate::{accept_server_answer, DeflateConfig, DeflateParams, ResponseError, PERMESSAGE_DEFLATE};
 use crate::http::request::has_token;
 use crate::http::server::accept_key;
 
@@ -28,6 +29,10 @@ pub enum ResponseViolation {
     InvalidProtocol,
     MissingProtocol,
     UnrequestedExtensions,
+    /// The header names an extension other than permessage-deflate.
+    UnexpectedExtension,
+    /// The header does not parse, or permessage-deflate's answer is not one
+    /// our offer allows (the detail is kept for debugging; ws's message has none).
     InvalidExtensions(ResponseError),
 }
 
@@ -43,7 +48,8 @@ impl fmt::Display for ResponseViolation {
             ResponseViolation::UnrequestedExtensions => {
                 f.write_str("Server sent a Sec-WebSocket-Extensions header but no extension was requested")
             }
-            ResponseViolation::InvalidExtensions(e) => write!(f, "Invalid Sec-WebSocket-Extensions header: {e}"),
+            ResponseViolation::UnexpectedExtension => f.write_str("Server indicated an extension that was not requested"),
+            ResponseViolation::InvalidExtensions(_) => f.write_str("Invalid Sec-WebSocket-Extensions header"),
         }
     }
 }
@@ -86,6 +92,12 @@ pub fn verify_switching_protocols(
         return Ok(None);
     };
     let config = deflate.ok_or(ResponseViolation::UnrequestedExtensions)?;
+    // ws's order: a header that does not parse, then a name not offered,
+    // then permessage-deflate's parameters.
+    let named = parse_extensions(header).map_err(|e| ResponseViolation::InvalidExtensions(ResponseError { message: e.to_string() }))?;
+    if named.is_empty() || named.iter().any(|extension| extension.name != PERMESSAGE_DEFLATE) {
+        return Err(ResponseViolation::UnexpectedExtension);
+    }
     accept_server_answer(header, config).map(Some).map_err(ResponseViolation::InvalidExtensions)
 }
 
@@ -126,8 +138,18 @@ mod tests {
         for (answer, requested, violation) in cases {
             assert_eq!(verify_switching_protocols(KEY, &answer, requested, None), Err(violation));
         }
-        let bad = SwitchingProtocolsAnswer { extensions: Some("x-other"), ..good() };
-        let err = verify_switching_protocols(KEY, &bad, &[], Some(&DeflateConfig::default())).unwrap_err();
-        assert!(err.to_string().starts_with("Invalid Sec-WebSocket-Extensions header: "), "{err}");
+        // ws's messages, in ws's order: syntax, then names, then parameters.
+        let deflate = DeflateConfig::default();
+        for (header, message) in [
+            ("foo;=", "Invalid Sec-WebSocket-Extensions header"),
+            ("x-other", "Server indicated an extension that was not requested"),
+            ("permessage-deflate,foo", "Server indicated an extension that was not requested"),
+            ("permessage-deflate; foo=bar", "Invalid Sec-WebSocket-Extensions header"),
+            ("permessage-deflate; client_max_window_bits=7", "Invalid Sec-WebSocket-Extensions header"),
+        ] {
+            let answer = SwitchingProtocolsAnswer { extensions: Some(header), ..good() };
+            let err = verify_switching_protocols(KEY, &answer, &[], Some(&deflate)).unwrap_err();
+            assert_eq!(err.to_string(), message, "{header}");
+        }
     }
 }

@@ -49,6 +49,11 @@ pub struct CloseInfo {
 
 /// Validates a received close payload.
 pub fn decode_close(payload: &[u8]) -> Result<CloseInfo, Violation> {
+    decode_close_with(payload, false)
+}
+
+/// `decode_close`, leaving the reason's UTF-8 unchecked when `skip_utf8`.
+pub fn decode_close_with(payload: &[u8], skip_utf8: bool) -> Result<CloseInfo, Violation> {
     match payload.len() {
         0 => Ok(CloseInfo { code: code::NO_STATUS, reason_start: 0 }),
         1 => Err(Violation::InvalidControlPayloadLength(1)),
@@ -57,7 +62,7 @@ pub fn decode_close(payload: &[u8]) -> Result<CloseInfo, Violation> {
             if !is_valid_code(status) {
                 return Err(Violation::InvalidCloseCode(status));
             }
-            if !utf8::is_valid(&payload[2..]) {
+            if !skip_utf8 && !utf8::is_valid(&payload[2..]) {
                 return Err(Violation::InvalidUtf8);
             }
             Ok(CloseInfo { code: status, reason_start: 2 })

@@ -38,10 +38,15 @@ pub enum Violation {
     ExpectedFin,
     /// A control frame longer than 125 bytes, or a close frame of 1 byte (§5.5).
     InvalidControlPayloadLength(u8),
-    /// A 64-bit length with its most significant bit set (§5.2).
+    /// A 64-bit length over 2^53 - 1 (§5.2 forbids the most significant bit;
+    /// ws refuses every length a JS number cannot hold, with 1009).
     UnsupportedDataPayloadLength,
     /// The message exceeds maxPayload.
     MessageTooBig,
+    /// A message in more data frames than maxFragments allows.
+    TooManyFragments,
+    /// A frame that arrived in more socket chunks than maxBufferedChunks allows.
+    TooManyBufferedChunks,
     /// A close frame with a code that may not be sent (§7.4).
     InvalidCloseCode(u16),
     /// Text or a close reason that is not UTF-8 (§8.1).
@@ -56,7 +61,8 @@ impl Violation {
     /// The close code to fail the connection with.
     pub const fn close_code(&self) -> u16 {
         match self {
-            Violation::MessageTooBig => code::MESSAGE_TOO_BIG,
+            Violation::MessageTooBig | Violation::UnsupportedDataPayloadLength => code::MESSAGE_TOO_BIG,
+            Violation::TooManyFragments | Violation::TooManyBufferedChunks => code::POLICY_VIOLATION,
             Violation::InvalidUtf8 | Violation::InvalidCompressedData => code::INVALID_PAYLOAD,
             Violation::Internal(_) => code::INTERNAL_ERROR,
             _ => code::PROTOCOL_ERROR,
@@ -75,6 +81,7 @@ impl Violation {
             Violation::InvalidControlPayloadLength(_) => "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH",
             Violation::UnsupportedDataPayloadLength => "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",
             Violation::MessageTooBig => "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
+            Violation::TooManyFragments | Violation::TooManyBufferedChunks => "WS_ERR_TOO_MANY_BUFFERED_PARTS",
             Violation::InvalidCloseCode(_) => "WS_ERR_INVALID_CLOSE_CODE",
             Violation::InvalidUtf8 => "WS_ERR_INVALID_UTF8",
             Violation::InvalidCompressedData => "Z_DATA_ERROR",
@@ -96,8 +103,10 @@ impl fmt::Display for Violation {
             Violation::ExpectedFin => write!(f, "{FRAME}FIN must be set"),
             Violation::InvalidControlPayloadLength(len) => write!(f, "{FRAME}invalid payload length {len}"),
             Violation::UnsupportedDataPayloadLength => {
-                f.write_str("Unsupported WebSocket frame: 64-bit payload length with the most significant bit set")
+                f.write_str("Unsupported WebSocket frame: payload length > 2^53 - 1")
             }
+            Violation::TooManyFragments => f.write_str("Too many message fragments"),
+            Violation::TooManyBufferedChunks => f.write_str("Too many buffered chunks"),
             Violation::MessageTooBig => f.write_str("Max payload size exceeded"),
             Violation::InvalidCloseCode(status) => write!(f, "{FRAME}invalid status code {status}"),
             Violation::InvalidUtf8 => write!(f, "{FRAME}invalid UTF-8 sequence"),
@@ -183,5 +192,11 @@ mod tests {
         }
         assert_eq!(Violation::Internal("x").close_code(), 1011);
         assert_eq!(Violation::UnsupportedDataPayloadLength.error_code(), "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH");
+        assert_eq!(Violation::UnsupportedDataPayloadLength.close_code(), 1009);
+        assert_eq!(Violation::UnsupportedDataPayloadLength.to_string(), "Unsupported WebSocket frame: payload length > 2^53 - 1");
+        assert_eq!(Violation::TooManyFragments.to_string(), "Too many message fragments");
+        assert_eq!(Violation::TooManyBufferedChunks.to_string(), "Too many buffered chunks");
+        assert_eq!(Violation::TooManyFragments.error_code(), "WS_ERR_TOO_MANY_BUFFERED_PARTS");
+        assert_eq!(Violation::TooManyBufferedChunks.close_code(), 1008);
     }
 }

@@ -46,8 +46,12 @@ pub struct FrameHeader {
     pub header_len: usize,
 }
 
+/// The longest frame payload accepted: 2^53 - 1, as in ws.
+pub const MAX_SAFE_LENGTH: u64 = (1 << 53) - 1;
+
 /// Reads a header from the start of `buf`. `Ok(None)` means more bytes are needed.
-/// The only structural error is a 64-bit length with its top bit set (§5.2).
+/// The only structural error is a 64-bit length over [`MAX_SAFE_LENGTH`] (§5.2).
+
 pub fn parse_header(buf: &[u8]) -> Result<Option<FrameHeader>, Violation> {
     if buf.len() < 2 {
         return Ok(None);
@@ -69,7 +73,9 @@ pub fn parse_header(buf: &[u8]) -> Result<Option<FrameHeader>, Violation> {
             let mut len = [0u8; 8];
             len.copy_from_slice(&buf[2..10]);
             let len = u64::from_be_bytes(len);
-            if len >> 63 != 0 {
+            // §5.2: the most significant bit must be 0; like ws, refuse every
+            // length over 2^53 - 1 (no message that long can be held).
+            if len > MAX_SAFE_LENGTH {
                 return Err(Violation::UnsupportedDataPayloadLength);
             }
             (len, 10)
@@ -269,6 +275,11 @@ mod tests {
     fn top_bit_of_64_bit_length_is_an_error() {
         let wire = [0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1];
         assert_eq!(decode_frame(&wire).unwrap_err(), Violation::UnsupportedDataPayloadLength);
+        // 2^53 is refused as ws refuses it; 2^53 - 1 is a (long) valid length.
+        let wire = [0x82, 0x7f, 0x00, 0x20, 0, 0, 0, 0, 0, 0];
+        assert_eq!(parse_header(&wire).unwrap_err(), Violation::UnsupportedDataPayloadLength);
+        let wire = [0x82, 0x7f, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(parse_header(&wire).unwrap().unwrap().payload_len, MAX_SAFE_LENGTH);
     }
 
     #[test]

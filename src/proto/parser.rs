@@ -8,7 +8,7 @@
 //! (fragmented, compressed or very large messages) is assembled in a `Vec`. The first protocol violation is returned as an error carrying
 //! its close code; after it, or after a close frame, all input is ignored.
 
-use crate::proto::close::decode_close;
+use crate::proto::close::decode_close_with;
 use crate::deflate::codec::{InflateError, Inflater};
 use crate::proto::error::Violation;
 use crate::proto::frame::{opcode, parse_header, FrameHeader, MAX_HEADER_LEN};
@@ -84,6 +84,10 @@ struct Assembly<L> {
     lent: Option<(L, usize)>,
     /// Payload bytes received on the wire, which maxPayload also bounds.
     wire_len: u64,
+    /// Data frames of the message so far (maxFragments).
+    fragments: u32,
+    /// A text message whose UTF-8 is checked (not with skipUTF8Validation).
+    validate: bool,
     utf8: Utf8Validator,
 }
 
@@ -113,6 +117,10 @@ pub struct StreamParser<L = Vec<u8>> {
     control: Vec<u8>,
     /// Present once permessage-deflate is negotiated; RSV1 is refused without it.
     inflater: Option<Inflater>,
+    /// `parse` calls so far, and the one in which the frame in progress began
+    /// (maxBufferedChunks counts the chunks a frame spans).
+    calls: u32,
+    frame_first_call: u32,
 }
 
 /// How far one `parse` call got.
@@ -132,6 +140,8 @@ impl<L: LentBuffer> StreamParser<L> {
             message: None,
             control: Vec::new(),
             inflater: None,
+            calls: 0,
+            frame_first_call: 0,
         }
     }
 
@@ -158,11 +168,22 @@ impl<L: LentBuffer> StreamParser<L> {
     /// Feeds one chunk. Payloads inside the chunk are unmasked in place, which
     /// is why it is `&mut`. Events go to `sink` in wire order.
     pub fn parse(&mut self, chunk: &mut [u8], sink: &mut impl EventSink<Lent = L>) -> Result<Progress, Violation> {
+        self.calls = self.calls.wrapping_add(1);
+        let max_chunks = self.config.max_buffered_chunks;
+        if max_chunks > 0 && self.in_frame() && self.calls.wrapping_sub(self.frame_first_call) >= max_chunks {
+            self.stop();
+            return Err(Violation::TooManyBufferedChunks);
+        }
         let result = self.parse_inner(chunk, sink);
         if result.is_err() {
             self.stop();
         }
         result
+    }
+
+    /// A frame has begun and not ended (its header or payload is incomplete).
+    fn in_frame(&self) -> bool {
+        self.header_stash_len > 0 || matches!(self.state, State::Payload { .. })
     }
 
     fn stop(&mut self) {
@@ -180,6 +201,9 @@ impl<L: LentBuffer> StreamParser<L> {
                 State::Header => {
                     if pos == chunk.len() || sink.is_full() {
                         return Ok(Progress { consumed: pos });
+                    }
+                    if self.header_stash_len == 0 {
+                        self.frame_first_call = self.calls;
                     }
                     let Some(header) = self.take_header(chunk, &mut pos)? else {
                         return Ok(Progress { consumed: chunk.len() });
@@ -311,15 +335,16 @@ impl<L: LentBuffer> StreamParser<L> {
                 return self.emit_control(h.opcode, Payload::InChunk { start, len }, chunk, sink);
             }
             let binary = h.opcode == opcode::BINARY;
+            let validate = !binary && !self.config.skip_utf8;
             if h.rsv1 {
-                let inflated = self.inflate_whole(payload, binary)?;
-                if !binary && !utf8::is_valid(&inflated) {
+                let inflated = self.inflate_whole(payload, validate)?;
+                if validate && !utf8::is_valid(&inflated) {
                     return Err(invalid_utf8());
                 }
                 sink.push(Event::Message { binary, compressed: true, data: Payload::Owned(inflated) });
                 return Ok(());
             }
-            if !binary && !utf8::is_valid(payload) {
+            if validate && !utf8::is_valid(payload) {
                 return Err(invalid_utf8());
             }
             sink.push(Event::Message { binary, compressed: false, data: Payload::InChunk { start, len } });
@@ -339,12 +364,19 @@ impl<L: LentBuffer> StreamParser<L> {
                 bytes: Vec::with_capacity(reserve),
                 lent,
                 wire_len: 0,
+                fragments: 0,
+                validate: h.opcode == opcode::TEXT && !self.config.skip_utf8,
                 utf8: Utf8Validator::new(),
             });
         }
         if let Some(message) = self.message.as_mut() {
             if !control {
                 message.wire_len += h.payload_len;
+                message.fragments += 1;
+                let max = self.config.max_fragments;
+                if max > 0 && message.fragments > max {
+                    return Err(Violation::TooManyFragments);
+                }
             }
         }
         self.state = State::Payload { remaining: h.payload_len, key: h.mask, offset: 0, opcode: h.opcode, fin: h.fin };
@@ -371,7 +403,7 @@ impl<L: LentBuffer> StreamParser<L> {
                 None => target.copy_from_slice(piece),
             }
             *filled = end;
-            if !message.binary {
+            if message.validate {
                 message.utf8.feed(target).map_err(|_| invalid_utf8())?;
             }
             return Ok(true);
@@ -381,7 +413,7 @@ impl<L: LentBuffer> StreamParser<L> {
             Some(key) => extend_unmasked(&mut message.bytes, piece, key, offset),
             None => message.bytes.extend_from_slice(piece),
         }
-        if !message.binary {
+        if message.validate {
             message.utf8.feed(&message.bytes[before..]).map_err(|_| invalid_utf8())?;
         }
         Ok(true)
@@ -402,7 +434,7 @@ impl<L: LentBuffer> StreamParser<L> {
             let result = inflater.inflate_piece(piece, &mut message.bytes, self.config.max_payload);
             return checked_inflate(result, message, before, self.config.max_payload);
         }
-        if !message.binary {
+        if message.validate {
             message.utf8.feed(piece).map_err(|_| invalid_utf8())?;
         }
         message.bytes.extend_from_slice(piece);
@@ -410,14 +442,14 @@ impl<L: LentBuffer> StreamParser<L> {
     }
 
     /// Inflates a compressed message that arrived in one frame inside one chunk.
-    fn inflate_whole(&mut self, payload: &[u8], binary: bool) -> Result<Vec<u8>, Violation> {
+    fn inflate_whole(&mut self, payload: &[u8], validate: bool) -> Result<Vec<u8>, Violation> {
         let inflater = self.inflater.as_mut().ok_or(RSV1_WITHOUT_EXTENSION)?;
         let max = self.config.max_payload;
         let mut out = Vec::new();
         let result = inflater.inflate_piece(payload, &mut out, max).and_then(|()| inflater.finish_message(&mut out, max));
         if let Err(e) = result {
             // Text checked up to the limit, as the piecewise path would have.
-            if !binary && matches!(e, InflateError::TooBig) && Utf8Validator::new().feed(within_limit(&out, max)).is_err() {
+            if validate && matches!(e, InflateError::TooBig) && Utf8Validator::new().feed(within_limit(&out, max)).is_err() {
                 return Err(invalid_utf8());
             }
             return Err(Violation::from(&e));
@@ -443,7 +475,7 @@ impl<L: LentBuffer> StreamParser<L> {
             let result = inflater.finish_message(&mut message.bytes, self.config.max_payload);
             checked_inflate(result, &mut message, before, self.config.max_payload)?;
         }
-        if !message.binary {
+        if message.validate {
             message.utf8.finish().map_err(|_| invalid_utf8())?;
         }
         let data = match message.lent {
@@ -465,7 +497,7 @@ impl<L: LentBuffer> StreamParser<L> {
                     Payload::Owned(owned) => owned.as_slice(),
                     Payload::Lent(_) => return Err(Violation::Internal("control frame in a lent buffer")),
                 };
-                let info = decode_close(bytes)?;
+                let info = decode_close_with(bytes, self.config.skip_utf8)?;
                 let reason = match data {
                     Payload::InChunk { start, len } => Payload::InChunk {
                         start: start + info.reason_start,
@@ -494,7 +526,7 @@ fn checked_inflate<L>(
     before: usize,
     max: u64,
 ) -> Result<(), Violation> {
-    if !message.binary {
+    if message.validate {
         let fresh = within_limit(&message.bytes, max).get(before..).unwrap_or(&[]);
         message.utf8.feed(fresh).map_err(|_| invalid_utf8())?;
     }

@@ -90,7 +90,7 @@ fn run_with(config: ParserConfig, wire: &[u8], step: usize, lend: bool) -> (Vec<
 }
 
 fn server() -> ParserConfig {
-    ParserConfig { role: Role::Server, max_payload: 100 * 1024 * 1024 }
+    ParserConfig::new(Role::Server, 100 * 1024 * 1024)
 }
 
 /// Runs at every chunking from 1 byte to whole and checks each gives the same result.
@@ -309,9 +309,9 @@ fn each_rule_has_its_own_violation() {
     for (wire, expected) in cases {
         assert_eq!(run_all_splits(&wire).1, Some(expected), "wire {:02x?}", &wire[..wire.len().min(16)]);
     }
-    let client = ParserConfig { role: Role::Client, max_payload: 0 };
+    let client = ParserConfig::new(Role::Client, 0);
     assert_eq!(run(client, &frame(true, opcode::TEXT, b"hi"), 100).1, Some(Violation::UnexpectedMask));
-    let small = ParserConfig { role: Role::Server, max_payload: 10 };
+    let small = ParserConfig::new(Role::Server, 10);
     assert_eq!(run(small, &frame(true, opcode::BINARY, &[0; 11]), 100).1, Some(Violation::MessageTooBig));
 }
 
@@ -577,4 +577,38 @@ mod lending {
         let err = parser.parse(&mut rest, &mut ShortLender(Vec::new())).unwrap_err();
         assert_eq!(err.close_code(), code::INTERNAL_ERROR);
     }
+}
+
+#[test]
+fn receiver_options_skip_utf8_max_fragments_max_buffered_chunks() {
+    // skipUTF8Validation: invalid text and close reasons pass through.
+    let bad_text = frame(true, opcode::TEXT, &[0xce, 0xba, 0xff]);
+    let bad_close = frame(true, opcode::CLOSE, &[0x03, 0xe8, 0xff]);
+    let skip = ParserConfig { skip_utf8: true, ..server() };
+    for wire in [&bad_text, &bad_close] {
+        assert_eq!(run(server(), wire, 1).1, Some(Violation::InvalidUtf8));
+        for step in [1, 2, 100] {
+            let (seen, violation) = run(skip, wire, step);
+            assert_eq!((seen.len(), violation), (1, None), "step {step}");
+        }
+    }
+    // maxFragments: a message in 3 frames passes at 3 and fails at 2.
+    let mut three = frame(false, opcode::TEXT, b"a");
+    three.extend(frame(false, opcode::CONTINUATION, b"b"));
+    three.extend(frame(true, opcode::CONTINUATION, b"c"));
+    for step in [1, 3, 100] {
+        assert_eq!(run(ParserConfig { max_fragments: 3, ..server() }, &three, step).1, None);
+        assert_eq!(run(ParserConfig { max_fragments: 2, ..server() }, &three, step).1, Some(Violation::TooManyFragments));
+    }
+    // maxBufferedChunks: a 10-byte frame (16 on the wire) in 1-byte chunks
+    // spans 16 chunks: allowed at 16, refused at 15; whole frames in a chunk never count.
+    let ten = frame(true, opcode::BINARY, &[7; 10]);
+    assert_eq!(ten.len(), 16);
+    assert_eq!(run(ParserConfig { max_buffered_chunks: 16, ..server() }, &ten, 1).1, None);
+    assert_eq!(run(ParserConfig { max_buffered_chunks: 15, ..server() }, &ten, 1).1, Some(Violation::TooManyBufferedChunks));
+    let mut many = Vec::new();
+    for _ in 0..50 {
+        many.extend(frame(true, opcode::BINARY, &[1; 3]));
+    }
+    assert_eq!(run(ParserConfig { max_buffered_chunks: 1, ..server() }, &many, 9).1, None);
 }
