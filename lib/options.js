@@ -20,12 +20,6 @@ const DEFAULTS = Object.freeze({
   // After the close frames are exchanged and our FIN is sent: how long the peer gets to close TCP.
   closeGraceTimeout: 3 * 1000,
   autoPong: true,
-  // ws 8's receiver options and limits (8.21–8.23's DoS limits).
-  allowSynchronousEvents: true,
-  skipUTF8Validation: false,
-  maxFragments: 16 * 1024,
-  maxBufferedChunks: 256 * 1024,
-  maxPendingAutoPongs: 60,
   idleTimeout: 0,
   maxBackpressure: 0,
   backpressurePolicy: 'drop',
