@@ -68,11 +68,9 @@ class ServerProcess {
 /** A ws client (an independent implementation) recording what it receives. */
 async function client(port) {
   const ws = new WS(`ws://127.0.0.1:${port}/`);
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
   const c = { ws, received: [], acks: [], waiters: [] };
+  // Listening before 'open' resolves: a message that came in the 101's own
+  // packet is emitted before an await after 'open' would resume.
   ws.on('message', (data, isBinary) => {
     if (!isBinary && data.toString().startsWith('ok:')) {
       c.acks.push(data.toString());
@@ -80,6 +78,10 @@ async function client(port) {
       c.received.push({ text: isBinary ? null : data.toString(), bytes: Buffer.from(data), isBinary });
     }
     for (const w of c.waiters.splice(0)) w();
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
   });
   c.changed = () => new Promise((resolve) => c.waiters.push(resolve));
   /** Sends "sub:topic"/"unsub:topic" and waits for the server's ack (Redis included). */

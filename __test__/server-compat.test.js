@@ -392,7 +392,6 @@ describe('WebSocketServer constructor (ws 8)', () => {
   it('a limit that is not a number is refused, naming it', () => {
     for (const name of ['maxFragments', 'maxBufferedChunks', 'maxPendingAutoPongs']) {
       assert.throws(() => new WebSocketServer({ noServer: true, [name]: 'many' }), (err) => err instanceof TypeError && err.message.startsWith(`${name}:`));
-      assert.throws(() => new WebSocketServer({ noServer: true, [name]: -1 }), (err) => err instanceof RangeError && err.message.startsWith(`${name}:`));
     }
   });
 });
