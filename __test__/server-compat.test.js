@@ -406,3 +406,16 @@ describe('parseUpgradeRequest (primitive) versions', () => {
     );
   });
 });
+
+describe('callbacks set on wss.options after the server is made (ws 8 reads them per request)', () => {
+  it('handleProtocols and verifyClient take effect', T, async () => {
+    const wss = await listen();
+    wss.options.handleProtocols = (offered) => (offered.has('second') ? 'second' : false);
+    const chosen = await ask(wss, { headers: { 'Sec-WebSocket-Protocol': 'first, second' } });
+    assert.equal(chosen.status, 101);
+    assert.equal(chosen.headers['sec-websocket-protocol'], 'second');
+    wss.options.verifyClient = () => false;
+    const refused = await ask(wss, {});
+    assert.equal(refused.status, 401);
+  });
+});

@@ -146,10 +146,23 @@ class ServerHandshake {
    */
   constructor(options) {
     this.path = options.path || null;
-    this.handleProtocols = typeof options.handleProtocols === 'function' ? options.handleProtocols : null;
-    this.verifyClient = typeof options.verifyClient === 'function' ? options.verifyClient : null;
+    // Read at each request, as ws reads them: frameworks (graphql-ws) set
+    // `wss.options.handleProtocols` after the server is made.
+    this._options = options;
     this.deflateOptions = deflate.normalizeOptions(options.perMessageDeflate);
     this.connection = connectionOptions(options);
+  }
+
+  /** @returns {Function|null} the options' handleProtocols, as it is now */
+  get handleProtocols() {
+    const handler = this._options.handleProtocols;
+    return typeof handler === 'function' ? handler : null;
+  }
+
+  /** @returns {Function|null} the options' verifyClient, as it is now */
+  get verifyClient() {
+    const handler = this._options.verifyClient;
+    return typeof handler === 'function' ? handler : null;
   }
 
   /**
