@@ -4,9 +4,7 @@
 // native-ws implements is here under the same name, so ws code type-checks
 // with only its import changed; native-ws's own additions (accept(), the
 // protocol primitives, the limits and backpressure options) come on top.
-// ws options that native-ws does not implement (skipUTF8Validation,
-// allowSynchronousEvents, maxBufferedChunks, maxFragments, a custom
-// WebSocket class) are left out on purpose, so tsc points at them.
+// An option that native-ws does not know is left out, so tsc points at it.
 
 /// <reference types="node" />
 
