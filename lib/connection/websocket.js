@@ -503,7 +503,11 @@ class WebSocket extends EventEmitter {
       this._refuseForBackpressure(cb);
       return;
     }
-    if (blob) this._sendBlob(payload, frameQueuedMessage, options, cb);
+    // The common case, framed without reading options: a whole message, no
+    // compression, nothing queued behind a Blob.
+    if (options === undefined && !blob && this._blobQueue === null && this._compressor === null && !this._fragmenting) {
+      this._sender.frame(payload, isString ? OP_TEXT : OP_BINARY, true, false, cb, undefined);
+    } else if (blob) this._sendBlob(payload, frameQueuedMessage, options, cb);
     else if (this._blobQueue !== null) {
       this._queueSend(frameQueuedMessage, payload, options, cb, isString ? Buffer.byteLength(payload) : payload.length);
     } else this._sendMessage(payload, isString, options, cb);
