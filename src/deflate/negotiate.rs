@@ -490,4 +490,5 @@ pub fn accept_server_answer(header: &str, config: &DeflateConfig) -> Result<Defl
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+#[path = "negotiate/tests/client.rs"]
 mod client_tests;
