@@ -243,41 +243,31 @@ function validUpgrade(result) {
   return result;
 }
 
-/** @returns {0 | 1 | { status: number, message?: string, headers?: object, protocols: string[], extensions?: string, protocolRefusal?: object }} */
-addon.parseUpgradeInto = function parseUpgradeInto(buffer, maxHeaderBytes, table) {
-  let result;
-  try {
-    result = raw.parseUpgradeInto(buffer, maxHeaderBytes, table);
-  } catch (err) {
-    throw translateError(err);
-  }
-  if (typeof result !== 'object') return result;
-  return result.status === undefined ? validUpgrade(result) : refusedUpgrade(result);
-};
+/**
+ * Wraps one of the addon's upgrade validators: errors translated, and an
+ * object result (valid offers or a refusal) brought to the one shape callers
+ * read; other results (incomplete, the bare key) pass through.
+ * @param {Function} validate
+ */
+function upgradeValidator(validate) {
+  return function checkedUpgrade(...args) {
+    let result;
+    try {
+      result = validate(...args);
+    } catch (err) {
+      throw translateError(err);
+    }
+    if (result === null || typeof result !== 'object') return result;
+    return result.status === undefined ? validUpgrade(result) : refusedUpgrade(result);
+  };
+}
 
-/** @returns {null | string | { status: number, message?: string, headers?: object, key: string, protocols: string[], extensions?: string, protocolRefusal?: object }} */
-addon.validateUpgradeJoined = function validateUpgradeJoined(method, versionMinor, joined, count) {
-  let result;
-  try {
-    result = raw.validateUpgradeJoined(method, versionMinor, joined, count);
-  } catch (err) {
-    throw translateError(err);
-  }
-  if (result === null || typeof result !== 'object') return result;
-  return result.status === undefined ? validUpgrade(result) : refusedUpgrade(result);
-};
-
+/** (buffer, maxHeaderBytes, table) => 0 | 1 | the upgrade's shape (see refusedUpgrade) */
+addon.parseUpgradeInto = upgradeValidator(raw.parseUpgradeInto);
+/** (method, versionMinor, joined, count) => null | key | the upgrade's shape */
+addon.validateUpgradeJoined = upgradeValidator(raw.validateUpgradeJoined);
 /** validateUpgradeJoined for raw headers that do not survive joining (see src/binding/handshake.rs). */
-addon.validateUpgrade = function validateUpgrade(method, versionMinor, rawHeaders) {
-  let result;
-  try {
-    result = raw.validateUpgrade(method, versionMinor, rawHeaders);
-  } catch (err) {
-    throw translateError(err);
-  }
-  if (typeof result !== 'object') return result;
-  return result.status === undefined ? validUpgrade(result) : refusedUpgrade(result);
-};
+addon.validateUpgrade = upgradeValidator(raw.validateUpgrade);
 
 /** @returns {{ complete: boolean, status: number, message: string, headers?: object } & object} */
 addon.parseRequest = function parseRequest(buffer, maxHeaderBytes) {

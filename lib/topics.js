@@ -8,7 +8,7 @@
 // A backplane (lib/backplane.js) carries publishes to other processes.
 
 const { addon } = require('./native');
-const { OPCODE, newBatchTable, headerLength, frameFlags, writeBatchEntry } = require('./abi');
+const { OPCODE, CLOSE, newBatchTable, headerLength, frameFlags, writeBatchEntry } = require('./abi');
 const { noTopicsError } = require('./errors');
 const { DEFAULTS, checkObject, checkTopic, checkBackplane } = require('./options');
 const { WebSocket, toBuffer } = require('./connection/websocket');
@@ -165,7 +165,7 @@ class Topics {
       const limit = ws._maxBackpressure;
       if (limit !== 0 && ws._seam.queuedBytes + sender.pendingBytes > limit) {
         // This subscriber reads too slowly: its policy decides, the others go on.
-        if (ws._backpressurePolicy === 'close') ws.close(1008, 'backpressure limit exceeded');
+        if (ws._backpressurePolicy === 'close') ws.close(CLOSE.POLICY_VIOLATION, 'backpressure limit exceeded');
         continue;
       }
       recipients++;
