@@ -585,4 +585,42 @@ describe('accept() WebSocket before open', () => {
     assert.throws(() => lib.accept(fake, { maxPayload: -1 }), (err) => err instanceof RangeError && /maxPayload/.test(err.message));
     fake.destroy();
   });
+
+  it('one options object passed to every accept(): a value changed between calls counts at the next call', T, async () => {
+    const options = { path: '/a' };
+    const thrown = [];
+    const server = h.trackServer(net.createServer((socket) => {
+      try {
+        lib.accept(socket, options).on('error', () => {});
+      } catch (err) {
+        thrown.push(err);
+        socket.destroy();
+      }
+    }));
+    await new Promise((resolve) => server.listen(0, h.HOST, resolve));
+    const url = (path) => `ws://${h.HOST}:${server.address().port}${path}`;
+    const outcome = (path) => new Promise((resolve) => {
+      const client = new WebSocket(url(path));
+      client.on('open', () => {
+        client.terminate();
+        resolve('open');
+      });
+      client.on('unexpected-response', (req, res) => {
+        req.destroy();
+        resolve(res.statusCode);
+      });
+      client.on('error', (err) => resolve(err.message));
+    });
+    assert.equal(await outcome('/a'), 'open');
+    assert.equal(await outcome('/b'), 400);
+    options.path = '/b';
+    assert.equal(await outcome('/b'), 'open');
+    assert.equal(await outcome('/a'), 400);
+    options.maxPayload = -1;
+    await outcome('/b');
+    assert.equal(thrown.length, 1);
+    assert.ok(thrown[0] instanceof RangeError && /maxPayload/.test(thrown[0].message));
+    delete options.maxPayload;
+    assert.equal(await outcome('/b'), 'open');
+  });
 });

@@ -43,7 +43,7 @@ function accept(socket, options) {
   if (!socket || typeof socket.on !== 'function' || typeof socket.write !== 'function') {
     throw typeError('socket: must be a net.Socket or another stream.Duplex');
   }
-  const settings = options === undefined ? defaultSettings() : acceptSettings(options);
+  const settings = options === undefined ? defaultSettings() : settingsFor(options);
   const ws = new WebSocket(null);
   if (settings.topics) ws._topicHub = settings.topics;
   const pending = new PendingHandshake(ws, socket, settings);
@@ -78,6 +78,50 @@ let defaults = null;
 function defaultSettings() {
   if (defaults === null) defaults = acceptSettings({});
   return defaults;
+}
+
+// A server usually passes the same options object to every accept(): checking
+// it and building its handshake each time cost more than the rest of the
+// handshake's JS. Settings are kept per object, with a snapshot of its values,
+// and made again when any value changed, so a changed option still counts.
+const settingsCache = new WeakMap();
+
+/**
+ * The checked settings for `options`, reused while its values are unchanged.
+ * @param {object} options
+ */
+function settingsFor(options) {
+  const cached = typeof options === 'object' && options !== null ? settingsCache.get(options) : undefined;
+  if (cached !== undefined && sameValues(options, cached.snapshot)) return cached.settings;
+  const settings = acceptSettings(options);
+  settingsCache.set(options, { settings, snapshot: snapshotOf(options) });
+  return settings;
+}
+
+/**
+ * The options' enumerable properties (own and inherited), as [name, value, …].
+ * @param {object} options
+ * @returns {Array}
+ */
+function snapshotOf(options) {
+  const snapshot = [];
+  for (const name in options) snapshot.push(name, options[name]);
+  return snapshot;
+}
+
+/**
+ * Whether `options` still has exactly the properties and values of `snapshot`.
+ * @param {object} options
+ * @param {Array} snapshot
+ * @returns {boolean}
+ */
+function sameValues(options, snapshot) {
+  let i = 0;
+  for (const name in options) {
+    if (i >= snapshot.length || snapshot[i] !== name || snapshot[i + 1] !== options[name]) return false;
+    i += 2;
+  }
+  return i === snapshot.length;
 }
 
 // Handshake listeners, shared by every connection: `this` is the socket.
