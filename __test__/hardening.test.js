@@ -247,3 +247,42 @@ test('a closed connection lets go of its native parser and the partial message i
   assert.equal(conn.ws._receiver._parser, null, 'the parser is released at close');
   assert.equal(conn.ws._receiver.bufferedBytes, 0);
 });
+
+// Native parsers of closed connections serve later ones (lib/connection/receiver.js).
+for (const kind of KINDS) {
+  test(`${kind}: a connection after one that closed mid-message reads only its own frames, without the other's inflater`, async () => {
+    const fixture = await startServer(kind, { perMessageDeflate: true });
+    const first = await connectPair(fixture, { headers: { 'Sec-WebSocket-Extensions': 'permessage-deflate' } });
+    assert.equal(first.conn.ws.extensions, 'permessage-deflate');
+    await first.client.write(text('stale-', { fin: false }));
+    await first.client.write(frame({ opcode: OP.CONT, payload: 'half', fin: false }));
+    first.client.destroy();
+    assert.equal((await first.conn.closed).code, 1006);
+
+    const second = await connectPair(fixture);
+    assert.equal(second.conn.ws.extensions, '');
+    await second.client.write(text('fresh'));
+    const [message] = await withTimeout(second.conn.waitMessages(1), 5000, 'the message');
+    assert.equal(message.data.toString(), 'fresh');
+    // Compressed frames were not agreed on this connection: RSV1 is a protocol error (1002), not inflated.
+    await second.client.write(frame({ opcode: OP.TEXT, payload: 'not deflated', rsv1: true }));
+    await expectFailure(second.client, 1002);
+    assert.equal(second.conn.errors[0].code, 'WS_ERR_UNEXPECTED_RSV_1');
+  });
+
+  test(`${kind}: a parser let go by a server with a small maxPayload is not used under another limit`, async () => {
+    const strict = await startServer(kind, { maxPayload: 8 });
+    const lenient = await startServer(kind);
+    const before = await connectPair(strict);
+    await before.client.write(text('x'.repeat(9)));
+    await expectFailure(before.client, 1009);
+    await before.conn.closed;
+    const after = await connectPair(lenient);
+    await after.client.write(text('y'.repeat(100)));
+    const [message] = await withTimeout(after.conn.waitMessages(1), 5000, 'the message');
+    assert.equal(message.data.toString(), 'y'.repeat(100));
+    const again = await connectPair(strict);
+    await again.client.write(text('z'.repeat(9)));
+    await expectFailure(again.client, 1009);
+  });
+}

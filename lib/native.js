@@ -146,6 +146,30 @@ class StreamParser {
     } catch (err) {
       throw translateError(err);
     }
+    // The limits it was made with: a released parser serves only a connection with the same.
+    this.client = client;
+    this.maxPayload = maxPayload;
+    this.skipUTF8Validation = skipUTF8Validation;
+    this.maxFragments = maxFragments;
+    this.maxBufferedChunks = maxBufferedChunks;
+  }
+
+  /**
+   * Whether this parser was made with these limits.
+   * @returns {boolean}
+   */
+  hasLimits(client, maxPayload, skipUTF8Validation, maxFragments, maxBufferedChunks) {
+    return this.client === client && this.maxPayload === maxPayload && this.skipUTF8Validation === skipUTF8Validation &&
+      this.maxFragments === maxFragments && this.maxBufferedChunks === maxBufferedChunks;
+  }
+
+  /** Drops all it holds (inflater included) and becomes as new, with the same limits. */
+  release() {
+    try {
+      this._native.release();
+    } catch (err) {
+      throw translateError(err);
+    }
   }
 
   /**

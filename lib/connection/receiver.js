@@ -23,6 +23,38 @@ function returnTable(table) {
   spareTables.push(table);
 }
 
+// Native parsers let go by closed connections, for the next ones: making one
+// (a native object with a finalizer) costs more than the rest of a
+// connection's native set-up, and a server making many short connections
+// makes one each. A released parser holds nothing; a few are kept.
+const SPARE_PARSERS_MAX = 64;
+const spareParsers = [];
+
+/**
+ * A parser with these limits: a spare one if the last one released has them, else a new one.
+ * @returns {import('../native').StreamParser}
+ */
+function takeParser(client, maxPayload, skipUTF8Validation, maxFragments, maxBufferedChunks) {
+  const spare = spareParsers.pop();
+  if (spare !== undefined && spare.hasLimits(client, maxPayload, skipUTF8Validation, maxFragments, maxBufferedChunks)) return spare;
+  return new addon.StreamParser(client, maxPayload, skipUTF8Validation, maxFragments, maxBufferedChunks);
+}
+
+/**
+ * Keeps a parser whose connection is done, emptied, if there is room.
+ * @param {import('../native').StreamParser} parser
+ */
+function releaseParser(parser) {
+  if (spareParsers.length >= SPARE_PARSERS_MAX) return;
+  try {
+    parser.release();
+  } catch {
+    // A parser that cannot be emptied is not reused; it goes with its connection.
+    return;
+  }
+  spareParsers.push(parser);
+}
+
 const OP_TEXT = OPCODE.TEXT;
 const OP_BINARY = OPCODE.BINARY;
 const OP_CLOSE = OPCODE.CLOSE;
@@ -86,7 +118,7 @@ class Receiver {
 
   _nativeParser() {
     if (this._parser === null) {
-      this._parser = new addon.StreamParser(this._client, this._maxPayload, this._skipUTF8Validation, this._maxFragments, this._maxBufferedChunks);
+      this._parser = takeParser(this._client, this._maxPayload, this._skipUTF8Validation, this._maxFragments, this._maxBufferedChunks);
       if (this._inflate !== null) this._parser.enableInflate(this._inflate.windowBits, this._inflate.noContextTakeover);
     }
     return this._parser;
@@ -161,7 +193,10 @@ class Receiver {
     }
     // Let go of the native parser now, with any partly received message it
     // holds (up to maxPayload), rather than when the WebSocket is collected.
-    this._parser = null;
+    if (this._parser !== null) {
+      releaseParser(this._parser);
+      this._parser = null;
+    }
   }
 
   /** One record of the table (see lib/abi.js dispatchRecords). */

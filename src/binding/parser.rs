@@ -236,6 +236,27 @@ impl JsStreamParser {
         })
     }
 
+    /// Drops everything this parser holds (frames or a message in progress,
+    /// the inflater, a violation not yet thrown) and makes it as new with the
+    /// same limits: lib/connection/receiver.js keeps a few released parsers
+    /// for the next connections, since making one costs more than the rest of
+    /// a connection's native set-up.
+    #[napi]
+    pub fn release(&mut self) -> Result<()> {
+        guard(|| {
+            // A test's panic request stays with the connection it was made for.
+            PANIC_ON_NEXT_PARSE.with(|p| {
+                if p.get() == self as *const Self as usize {
+                    p.set(0);
+                }
+            });
+            self.core.reset();
+            self.lend_slab = None;
+            self.pending = None;
+            Ok(())
+        })
+    }
+
     /// Bytes held for frames or messages not yet complete.
     #[napi(getter)]
     pub fn buffered_bytes(&self) -> u32 {

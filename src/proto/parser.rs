@@ -155,6 +155,13 @@ impl<L: LentBuffer> StreamParser<L> {
         self.inflater.as_ref().is_some_and(Inflater::holds_context)
     }
 
+    /// Back to the state of a new parser with the same limits: whatever it
+    /// held (a frame or message in progress, the inflater) is dropped, so that
+    /// it can serve another connection.
+    pub fn reset(&mut self) {
+        *self = Self::new(self.config);
+    }
+
     /// True once a close frame arrived or the protocol was broken.
     pub fn is_stopped(&self) -> bool {
         matches!(self.state, State::Stopped)

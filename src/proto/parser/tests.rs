@@ -387,6 +387,33 @@ mod compressed {
         parser
     }
 
+    #[test]
+    fn reset_drops_what_the_parser_held_and_keeps_its_limits() {
+        let mut parser = deflate_parser(100);
+        // A message in progress: its first fragment is held.
+        let (seen, err) = feed(&mut parser, &raw_frame(false, false, opcode::TEXT, b"half", KEY), 1000);
+        assert_eq!((seen.len(), err), (0, None));
+        assert!(parser.buffered_bytes() > 0);
+        parser.reset();
+        assert_eq!(parser.buffered_bytes(), 0);
+        // The inflater is gone: RSV1 is refused, as by a parser never offered deflate.
+        let (_, err) = feed(&mut parser, &raw_frame(true, true, opcode::TEXT, b"hi", KEY), 1000);
+        assert_eq!(err, Some(Violation::UnexpectedRsv1));
+        // The limits stay: 101 bytes is over this parser's maxPayload of 100.
+        parser.reset();
+        let (_, err) = feed(&mut parser, &raw_frame(true, false, opcode::BINARY, &[0; 101], KEY), 1000);
+        assert_eq!(err.map(|e| e.close_code()), Some(1009));
+        // Stopped by a close frame, then reset: it reads a new stream from its start.
+        parser.reset();
+        let (_, err) = feed(&mut parser, &raw_frame(true, false, opcode::CLOSE, &[3, 232], KEY), 1000);
+        assert_eq!(err, None);
+        assert!(parser.is_stopped());
+        parser.reset();
+        assert!(!parser.is_stopped());
+        let (seen, err) = feed(&mut parser, &raw_frame(true, false, opcode::TEXT, b"again", KEY), 1);
+        assert_eq!((seen, err), (vec![Seen::Text(b"again".to_vec())], None));
+    }
+
     fn compress(data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         Deflater::new(6, 8, 15, false).unwrap().compress_message(data, &mut out).unwrap();
