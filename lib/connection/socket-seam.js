@@ -4,8 +4,9 @@
 // its stream.Duplex only through a SocketSeam: chunks come in (to
 // `connection._onData`), send batches go out (write/cork/uncork, used by the
 // Sender), reading is paused, resumed or stopped, our side is ended or the
-// whole transport destroyed, and the transport's end, close and error are
-// reported (to `_onEnd`, `_onClose`, `_onSocketFailure`). Another transport
+// whole transport destroyed, and the transport's end, the flush of our
+// ended side, its close and its error are reported (to `_onEnd`,
+// `_onFinished`, `_onClose`, `_onSocketFailure`). Another transport
 // (a native socket, say) can sit under a connection by offering the same
 // methods.
 
@@ -17,6 +18,7 @@ const kSeam = Symbol('native-ws.seam');
  * @typedef {object} SeamConnection what a seam reports to
  * @property {(chunk: Buffer) => void} _onData
  * @property {() => void} _onEnd
+ * @property {() => void} _onFinished our side is ended and all written has been flushed
  * @property {() => void} _onClose
  * @property {() => void} _onSocketFailure
  */
@@ -109,10 +111,16 @@ class SocketSeam {
     this.socket.resume();
   }
 
-  /** Ends our side, after what is already written. Ending twice is skipped. */
+  /**
+   * Ends our side, after what is already written; the connection's
+   * _onFinished runs once all of it has been flushed. Ending twice is skipped.
+   */
   end() {
     // Ending twice costs an error object inside Node.
-    if (!this.socket.writableEnded) this.socket.end();
+    if (this.socket.writableEnded) return;
+    // 'finish' comes once: a plain listener, not once() with a closure.
+    this.socket.on('finish', seamOnFinish);
+    this.socket.end();
   }
 
   /** Destroys the transport at once. */
@@ -148,6 +156,10 @@ function seamOnData(chunk) {
 
 function seamOnEnd() {
   this[kSeam].connection._onEnd();
+}
+
+function seamOnFinish() {
+  this[kSeam].connection._onFinished();
 }
 
 function seamOnClose() {

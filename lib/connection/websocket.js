@@ -297,7 +297,6 @@ class WebSocket extends EventEmitter {
   _endSocket() {
     if (this._seam.ended) return;
     this._sender.flush();
-    this._seam.onceFinished(() => this._onFinished());
     this._seam.end();
   }
 
