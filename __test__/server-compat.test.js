@@ -153,6 +153,54 @@ describe('server handshake: the answers (ws 8)', () => {
     assert.equal(res.body, UPGRADE);
   });
 
+  it('what an upgrade listener changed in req.headers before handleUpgrade counts; an untouched request is read as sent', T, async () => {
+    const wss = h.trackServer(new WebSocketServer({ noServer: true }));
+    wss.on('connection', (ws) => ws.close());
+    const server = h.trackServer(http.createServer());
+    server.on('upgrade', (req, socket, head) => {
+      const fix = req.rawHeaders.includes('x-fix-version');
+      const drop = req.rawHeaders.includes('x-drop-upgrade');
+      if (fix) req.headers['sec-websocket-version'] = '13';
+      if (drop) delete req.headers.upgrade;
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const send = (request) => h.rawHttp(server.address().port, h.upgradeRequest(request));
+    // Version 7 is refused as sent, accepted once the listener set 13.
+    assert.equal((await send({ headers: { 'Sec-WebSocket-Version': '7' } })).status, 400);
+    const fixed = await send({ headers: { 'Sec-WebSocket-Version': '7', 'x-fix-version': '1' } });
+    assert.equal(fixed.status, 101);
+    fixed.client.destroy();
+    const dropped = await send({ headers: { 'x-drop-upgrade': '1' } });
+    assert.equal(dropped.status, 400);
+    assert.equal(dropped.body, UPGRADE);
+  });
+
+  it('repeated headers of an untouched request are judged as req.headers joins them', T, async () => {
+    const wss = await listen({ perMessageDeflate: true });
+    const key = h.randomKey();
+    const twoKeys = h.upgradeRequest({ key }).replace(`Sec-WebSocket-Key: ${key}`, `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Key: ${key}`);
+    const refusedKey = await ask(wss, twoKeys);
+    assert.equal(refusedKey.status, 400);
+    assert.equal(refusedKey.body, KEY);
+    const twoVersions = h.upgradeRequest().replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Version: 13');
+    assert.equal((await ask(wss, twoVersions)).body, VERSION);
+    // Upgrade tokens, subprotocols and extension offers over several lines are one list each.
+    const request = h.upgradeRequest({ protocols: ['a'] })
+      .replace('Upgrade: websocket', 'Upgrade: h2c\r\nUpgrade: websocket')
+      .replace('Sec-WebSocket-Protocol: a', 'Sec-WebSocket-Protocol: a\r\nSec-WebSocket-Protocol: b')
+      .replace('\r\n\r\n', '\r\nSec-WebSocket-Extensions: x-unknown\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n');
+    const connection = once(wss, 'connection');
+    const res = await ask(wss, request);
+    assert.equal(res.status, 101);
+    assert.equal(res.headers['sec-websocket-protocol'], 'a');
+    assert.match(res.headers['sec-websocket-extensions'], /^permessage-deflate/);
+    const [ws, req] = await connection;
+    assert.deepEqual(ws.protocol, 'a');
+    assert.equal(req.headers['sec-websocket-protocol'], 'a, b');
+    res.client.destroy();
+  });
+
   it('an extensions header that does not parse is refused when perMessageDeflate is on, and ignored when it is off', T, async () => {
     const headers = { 'Sec-WebSocket-Extensions': 'permessage-deflate; =x' };
     const on = await listen({ perMessageDeflate: true });

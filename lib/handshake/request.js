@@ -17,8 +17,8 @@ const NO_PROTOCOLS = [];
 /**
  * Validates an upgrade request Node's http module parsed, or one a web
  * framework's in-process test tool built (`method`, `url` and `headers`
- * only, values possibly numbers): one native call. As ws, it reads
- * `req.headers`, so what a middleware changed there counts, and
+ * only, values possibly numbers): one native call. As ws, it sees what
+ * `req.headers` holds, so what a middleware changed there counts, and
  * `server.maxHeadersCount` limits what is seen.
  * @param {import('http').IncomingMessage | { method: string, url: string, headers: object }} req
  * @returns {{ status: number, message?: string, headers?: object, key?: string, protocols?: string[], extensions?: string, protocolRefusal?: object }}
@@ -27,7 +27,7 @@ const NO_PROTOCOLS = [];
 function validateParsedRequest(req) {
   const version = httpVersionCode(req);
   const method = String(req.method);
-  const raw = flattenHeaders(req.headers);
+  const raw = untouchedRawHeaders(req) || flattenHeaders(req.headers);
   // One joined string crosses to the native side faster than one per header;
   // null only if a value held a newline, which Node's HTTP parser refuses
   // (a hand-made request may not).
@@ -36,6 +36,46 @@ function validateParsedRequest(req) {
   // The key alone for a valid request that offers no subprotocol and no extension.
   if (typeof check === 'string') return { status: 0, key: check, protocols: NO_PROTOCOLS, extensions: undefined, protocolRefusal: undefined };
   return check;
+}
+
+// Node builds req.headers from req.rawHeaders on first read, and keeps it
+// under a private symbol that stays null until then; a second one holds how
+// many rawHeaders entries it reads (maxHeadersCount). While nobody has read
+// or set req.headers, its contents are exactly those raw lines, which the
+// native check reads as it would the joined object (a repeated header is
+// seen as one comma-joined value either way), and building the object, the
+// dearest part of a handshake's JS, is left to whoever reads it. Found once,
+// by name, on the first IncomingMessage; without them (another Node, or a
+// request object that is not an IncomingMessage) req.headers is read.
+let headerSymbols;
+
+/**
+ * The lines req.headers would be built from, if it has not been read or set yet.
+ * @param {object} req
+ * @returns {string[]|null} null: read req.headers instead
+ */
+function untouchedRawHeaders(req) {
+  if (headerSymbols === undefined) {
+    if (!(req instanceof http.IncomingMessage)) return null;
+    headerSymbols = findHeaderSymbols(req);
+  }
+  if (headerSymbols === null || req[headerSymbols.headers] !== null) return null;
+  const raw = req.rawHeaders;
+  const count = req[headerSymbols.count];
+  if (!Array.isArray(raw) || typeof count !== 'number') return null;
+  return count < raw.length ? raw.slice(0, count) : raw;
+}
+
+/**
+ * Node's private symbols for req.headers and its count of raw entries, or
+ * null when this Node has no such pair (then req.headers is always read).
+ * @param {import('http').IncomingMessage} req
+ */
+function findHeaderSymbols(req) {
+  const own = Object.getOwnPropertySymbols(req);
+  const headers = own.find((symbol) => symbol.description === 'kHeaders');
+  const count = own.find((symbol) => symbol.description === 'kHeadersCount');
+  return headers !== undefined && count !== undefined && typeof req[headers] === 'object' && typeof req[count] === 'number' ? { headers, count } : null;
 }
 
 /**
