@@ -85,6 +85,40 @@ describe('handshakeTimeout on the server WebSocketServer creates for `port`', ()
     }
   });
 
+  it('each waiting connection has its own deadline, counted from its accept', T, async () => {
+    const wss = await portServer({ handshakeTimeout: 300 });
+    const port = wss.address().port;
+    const first = slowClient(port, { firstByteAfter: LONG });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // One that upgrades and closes in between, and a second slow one.
+    const upgraded = await h.connect(port);
+    upgraded.destroy();
+    const second = slowClient(port, { firstByteAfter: LONG });
+    try {
+      assert.match(await h.withTimeout(first.closed, BOUND, 'the first slow client to be dropped'), /^HTTP\/1\.1 408 /);
+      assert.equal(second.socket.destroyed, false, 'the second was dropped at the first one\'s deadline');
+      assert.match(await h.withTimeout(second.closed, BOUND, 'the second slow client to be dropped'), /^HTTP\/1\.1 408 /);
+    } finally {
+      first.stop();
+      second.stop();
+    }
+  });
+
+  it('a process whose port server had upgrades and closed exits without waiting for handshakeTimeout', T, async () => {
+    const script = `
+      const { WebSocketServer, WebSocket } = require(${JSON.stringify(require.resolve('..'))});
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', handshakeTimeout: 60000 }, () => {
+        const client = new WebSocket('ws://127.0.0.1:' + wss.address().port);
+        client.on('open', () => client.close());
+        client.on('close', () => wss.close());
+      });
+      wss.on('connection', (ws) => ws.on('error', () => {}));
+    `;
+    const child = require('node:child_process').spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
+    const [code] = await h.withTimeout(once(child, 'exit'), BOUND * 2, 'the process to exit');
+    assert.equal(code, 0);
+  });
+
   it('an upgraded connection outlives handshakeTimeout', T, async () => {
     const wss = await portServer({ handshakeTimeout: 150 });
     const connection = once(wss, 'connection');
