@@ -7,7 +7,8 @@
 //!   chunk fully consumed; events are complete (a message never exceeds
 //!   maxPayload, a control payload never exceeds 125 bytes, close codes are
 //!   sendable ones or 1005, text is valid UTF-8); nothing after a close or an
-//!   error; and every chunking yields the same events and the same close code.
+//!   error; every chunking yields the same events and the same close code;
+//!   and a parser reset after the input reads it again as a new one does.
 //! - odd: RE-ENCODE. The rest drives a generator of *valid* traffic (text and
 //!   binary messages, fragmented or not, optionally compressed with the
 //!   crate's Deflater, pings and pongs between fragments, an optional final
@@ -70,11 +71,19 @@ fn resolve(chunk: &[u8], payload: Payload) -> Vec<u8> {
 }
 
 /// Parses `wire` cut into pieces of the given lengths (the last piece takes the rest).
-fn run(setup: Setup, wire: &[u8], cuts: &[usize]) -> Outcome {
+fn new_parser(setup: Setup) -> StreamParser {
     let mut parser = StreamParser::new(ParserConfig::new(Role::Server, setup.max_payload));
     if let Some((bits, nct)) = setup.inflate {
         parser.enable_inflate(Inflater::new(bits, nct).expect("window bits 8..=15"));
     }
+    parser
+}
+
+fn run(setup: Setup, wire: &[u8], cuts: &[usize]) -> Outcome {
+    run_with(new_parser(setup), setup, wire, cuts)
+}
+
+fn run_with(mut parser: StreamParser, setup: Setup, wire: &[u8], cuts: &[usize]) -> Outcome {
     let mut events = Vec::new();
     let mut error = None;
     let mut pos = 0;
@@ -234,6 +243,16 @@ fn raw(data: &[u8]) {
     let Ok(cuts) = cuts_from(&mut u) else { return };
     let wire = u.take_rest();
     check_chunkings(setup, wire, &cuts);
+    // A parser reset after any input (mid-message, stopped, failed) reads the
+    // next stream as a new parser does; without the inflater, which reset
+    // drops (lib/connection/receiver.js reuses released parsers this way).
+    let mut used = new_parser(setup);
+    let mut scratch = wire.to_vec();
+    let _ = used.parse(&mut scratch, &mut Vec::<Event>::new());
+    used.reset();
+    assert_eq!(used.buffered_bytes(), 0, "a reset parser holds bytes");
+    let plain = Setup { inflate: None, ..setup };
+    assert_eq!(run_with(used, plain, wire, &cuts), run(plain, wire, &cuts), "reset parser vs new parser");
 }
 
 // ---------------------------------------------------------------------------
