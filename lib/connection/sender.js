@@ -253,18 +253,11 @@ class Sender {
     returnSlab(slab);
     spareTables.push(this._table);
     const elsewhere = this._elsewhere;
-    const callbacks = this._callbacks;
     this._slab = null;
     this._table = null;
     this._batchStart = this._position = 0;
     this._entries = 0;
-    let done;
-    if (callbacks.length > 0) {
-      this._callbacks = [];
-      done = callbacks.length === 1 ? callbacks[0] : (err) => {
-        for (const cb of callbacks) cb(err);
-      };
-    }
+    const done = this._takeCallbacks();
     if (elsewhere.length === 0) {
       this._socket.write(slab.buffer.subarray(start, end), done);
       return;
@@ -274,19 +267,27 @@ class Sender {
     writeInterleaved(this._socket, slab.buffer, start, end, elsewhere, done);
   }
 
+  /**
+   * The callbacks of the batch being written, as the one write callback
+   * (undefined when there are none); the next batch starts a list of its own.
+   * @returns {((err?: Error) => void) | undefined}
+   */
+  _takeCallbacks() {
+    const callbacks = this._callbacks;
+    if (callbacks.length === 0) return undefined;
+    this._callbacks = [];
+    if (callbacks.length === 1) return callbacks[0];
+    return (err) => {
+      for (const cb of callbacks) cb(err);
+    };
+  }
+
   // A batch of ready frames only (sendFrame): no slab, no native call.
   _flushReadyFrames() {
     const elsewhere = this._elsewhere;
-    const callbacks = this._callbacks;
     this._elsewhere = [];
     this._elsewhereBytes = 0;
-    let done;
-    if (callbacks.length > 0) {
-      this._callbacks = [];
-      done = callbacks.length === 1 ? callbacks[0] : (err) => {
-        for (const cb of callbacks) cb(err);
-      };
-    }
+    const done = this._takeCallbacks();
     if (elsewhere.length === 2) {
       this._socket.write(elsewhere[1], done);
       return;
